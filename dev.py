@@ -1,0 +1,86 @@
+"""One entry point for developers and CI; needs only Python >= 3.10 (stdlib).
+
+    python3 dev.py demo     set up .venv and run the demo (offline from cassettes, live with keys)
+    python3 dev.py test     set up .venv and run the whole test suite offline (cassettes, network blocked)
+    python3 dev.py record   re-record the cassettes: live where STACKIT_API_KEY / CHUTES_API_KEY are set,
+                            otherwise from the provider emulator in tests/emulator
+    python3 dev.py bench    run the benchmarks in bench/ against the emulator
+    python3 dev.py lint     ruff + mypy (strict on the core)
+
+Extra arguments after the command go to the tool (e.g. ``python3 dev.py test -k routing``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+TEST_ARGS = ["-m", "pytest", "--record-mode=none", "--block-network", "--allowed-hosts=127.0.0.1,localhost"]
+
+
+def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
+    return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with every extra, once per pyproject.toml version."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"stackit-chutes needs Python >= 3.10; this is {sys.version.split()[0]}.")
+    stamp_value = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / ".installed"
+    if PYTHON.exists() and stamp.exists() and stamp.read_text() == stamp_value:
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    print("installing stackit-chutes[dev] into .venv (first run only) ...", flush=True)
+    steps = (
+        [PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+        [PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"],
+    )
+    for step in steps:
+        if _run(*step) != 0:
+            sys.exit("installation failed; see the pip output above")
+    stamp.write_text(stamp_value)
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``dev.py <command> [args...]``."""
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    ensure_venv()
+    env = _clean_env()
+    if command == "test":
+        return _run(PYTHON, *TEST_ARGS, *rest, env=env)
+    if command == "record":
+        return _run(PYTHON, "-m", "pytest", "--record-mode=rewrite", "-m", "vcr", *rest, env=env)
+    if command == "demo":
+        return _run(PYTHON, "-m", "demo", *rest, env=env)
+    if command == "bench":
+        return _run(PYTHON, "-m", "bench", *rest, env=env)
+    if command == "lint":
+        code = _run(PYTHON, "-m", "ruff", "check", ".", env=env)
+        return code or _run(PYTHON, "-m", "mypy", env=env)
+    print(f"unknown command {command!r}\n{__doc__}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,285 @@
+"""Chat completions: neutral request -> wire body, wire answer -> neutral result, and the calls.
+
+Provider quirks handled here, once for both frameworks: the output-token field name (STACKIT
+``max_completion_tokens``, Chutes ``max_tokens``), never sending an empty ``tools`` list (STACKIT: it
+makes models hallucinate tool calls), the thinking toggle (``chat_template_kwargs`` and Chutes'
+``X-Enable-Thinking`` header), reasoning read from ``reasoning``, ``reasoning_content`` or
+``<think>`` tags, tool-call ids that are missing or duplicated, and unknown extra fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
+
+from stackit_chutes_core import catalog
+from stackit_chutes_core.errors import APIError, CapabilityError
+from stackit_chutes_core.providers import Provider
+from stackit_chutes_core.reasoning import split_think
+from stackit_chutes_core.routing import Endpoint
+from stackit_chutes_core.streaming import ChatStreamState
+from stackit_chutes_core.transport import apost_json, apost_stream, post_json, post_stream
+from stackit_chutes_core.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    ImagePart,
+    Message,
+    TextPart,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+
+__all__ = [
+    "achat",
+    "astream_chat",
+    "build_chat_body",
+    "chat",
+    "message_to_wire",
+    "parse_chat_response",
+    "stream_chat",
+    "tool_to_wire",
+]
+
+_CHAT_PATH = "/chat/completions"
+
+
+def _content_to_wire(content: str | Sequence[TextPart | ImagePart] | None, role: str) -> Any:
+    if content is None or isinstance(content, str):
+        return content
+    if role != "user" or all(isinstance(part, TextPart) for part in content):
+        # Many OpenAI-compatible servers reject list content for system/assistant/tool turns.
+        return "".join(part.text if isinstance(part, TextPart) else "" for part in content)
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        else:
+            image: dict[str, Any] = {"url": part.url}
+            if part.detail:
+                image["detail"] = part.detail
+            parts.append({"type": "image_url", "image_url": image})
+    return parts
+
+
+def message_to_wire(message: Message, provider: Provider) -> dict[str, Any]:
+    """One neutral message as an OpenAI chat message dict."""
+    wire: dict[str, Any] = {"role": message.role}
+    content = _content_to_wire(message.content, message.role)
+    if message.role == "assistant" and message.tool_calls:
+        wire["content"] = content or None
+        wire["tool_calls"] = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in message.tool_calls
+        ]
+    else:
+        wire["content"] = "" if content is None else content
+    if message.role == "tool":
+        wire["tool_call_id"] = message.tool_call_id
+    if message.name and message.role != "tool":
+        wire["name"] = message.name
+    if message.reasoning and message.role == "assistant" and provider.reasoning_history_field:
+        wire[provider.reasoning_history_field] = message.reasoning
+    return wire
+
+
+def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
+    """A neutral tool as an OpenAI ``tools`` entry."""
+    function: dict[str, Any] = {"name": tool.name, "parameters": dict(tool.parameters)}
+    if tool.description:
+        function["description"] = tool.description
+    if tool.strict is not None:
+        function["strict"] = tool.strict
+    return {"type": "function", "function": function}
+
+
+def _check_capabilities(endpoint: Endpoint, request: ChatRequest) -> None:
+    info = endpoint.route.info
+    if info is None:
+        return
+    has_image = any(
+        isinstance(part, ImagePart)
+        for message in request.messages
+        if not isinstance(message.content, (str, type(None)))
+        for part in message.content
+    )
+    if has_image and not info.capabilities.image_input:
+        vision = [m.qualified_name for m in catalog.all_models(info.provider, "chat") if m.capabilities.image_input]
+        raise CapabilityError(
+            f"Model {info.qualified_name!r} does not accept images (text only, per the catalog). "
+            f"Models of {info.provider} that do: {', '.join(vision) or 'none known'}."
+        )
+    effort = request.reasoning_effort
+    if effort is not None and info.capabilities.reasoning_effort and effort not in info.capabilities.reasoning_effort:
+        raise CapabilityError(
+            f"reasoning_effort={effort!r} is not accepted by {info.qualified_name!r}; "
+            f"use one of {', '.join(info.capabilities.reasoning_effort)}."
+        )
+
+
+_OPTIONAL_FIELDS = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty", "n", "reasoning_effort")
+
+
+def build_chat_body(
+    endpoint: Endpoint, request: ChatRequest, *, stream: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The request body and extra headers for ``request``; raises before sending if it cannot work."""
+    _check_capabilities(endpoint, request)
+    provider = endpoint.provider
+    body: dict[str, Any] = {
+        "model": endpoint.model_id,
+        "messages": [message_to_wire(m, provider) for m in request.messages],
+    }
+    for name in _OPTIONAL_FIELDS:
+        value = getattr(request, name)
+        if value is not None:
+            body[name] = value
+    if request.max_tokens is not None:
+        body[provider.max_tokens_field] = request.max_tokens
+    if request.stop:
+        body["stop"] = list(request.stop)
+    if request.tools:
+        body["tools"] = [tool_to_wire(t) for t in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+        if request.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = request.parallel_tool_calls
+    elif request.tool_choice not in (None, "none", "auto"):
+        raise CapabilityError(f"tool_choice={request.tool_choice!r} was given without any tools.")
+    if request.response_format is not None:
+        body["response_format"] = dict(request.response_format)
+    headers = dict(request.extra_headers or {})
+    if request.thinking is not None:
+        body["chat_template_kwargs"] = {"enable_thinking": request.thinking, "thinking": request.thinking}
+        if provider.thinking_header and request.thinking:
+            headers[provider.thinking_header] = "true"
+    if stream:
+        body["stream"] = True
+        if request.include_usage and provider.supports_stream_usage:
+            body["stream_options"] = {"include_usage": True}
+    for key, value in (request.extra_body or {}).items():
+        if key == "chat_template_kwargs" and isinstance(value, Mapping):
+            body[key] = {**body.get(key, {}), **value}
+        else:
+            body[key] = value
+    return body, headers
+
+
+def _text_of(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # a few servers answer with content parts
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def fallback_call_id(response_id: str | None, position: int, name: str, arguments: str) -> str:
+    """A deterministic id for a tool call the provider sent without one.
+
+    Deterministic, so that replaying a conversation sends byte-identical history.
+    """
+    digest = hashlib.sha256(f"{response_id}|{position}|{name}|{arguments}".encode()).hexdigest()
+    return f"call_{digest[:24]}"
+
+
+def arguments_to_str(arguments: Any) -> str:
+    """Tool-call arguments as a JSON string (some servers send a dict or ``null``)."""
+    if arguments is None:
+        return ""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def reasoning_of(container: Mapping[str, Any], provider: Provider) -> str | None:
+    """The first non-empty reasoning field of a message or delta."""
+    for name in provider.reasoning_fields:
+        value = container.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
+    """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
+
+    Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
+    all ``index: 0`` (Chutes).
+    """
+    provider = endpoint.provider
+    choices = raw.get("choices")
+    if not choices:
+        raise APIError(f"the answer has no choices: {json.dumps(raw)[:300]}", provider=provider.name, body=raw)
+    choice = choices[0]
+    message = choice.get("message") or {}
+    text = _text_of(message.get("content"))
+    reasoning = reasoning_of(message, provider)
+    if reasoning is None:
+        text, reasoning = split_think(text)
+    response_id = raw.get("id")
+    calls = []
+    for position, call in enumerate(message.get("tool_calls") or []):
+        function = call.get("function") or {}
+        name = function.get("name") or ""
+        arguments = arguments_to_str(function.get("arguments"))
+        call_id = call.get("id") or fallback_call_id(response_id, position, name, arguments)
+        calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+    return ChatResult(
+        text=text,
+        reasoning=reasoning,
+        tool_calls=calls,
+        finish_reason=choice.get("finish_reason"),
+        usage=Usage.from_wire(raw.get("usage")),
+        model=raw.get("model") or endpoint.model_id,
+        id=response_id,
+        provider=provider.name,
+        raw=raw,
+    )
+
+
+def chat(endpoint: Endpoint, request: ChatRequest) -> ChatResult:
+    """One chat completion."""
+    body, headers = build_chat_body(endpoint, request)
+    return parse_chat_response(post_json(endpoint, _CHAT_PATH, body, headers), endpoint)
+
+
+async def achat(endpoint: Endpoint, request: ChatRequest) -> ChatResult:
+    """Async :func:`chat`."""
+    body, headers = build_chat_body(endpoint, request)
+    return parse_chat_response(await apost_json(endpoint, _CHAT_PATH, body, headers), endpoint)
+
+
+def stream_chat(endpoint: Endpoint, request: ChatRequest, state: ChatStreamState | None = None) -> Iterator[ChatDelta]:
+    """Stream a chat completion as normalised deltas; the last one carries usage.
+
+    Pass a :class:`ChatStreamState` to read the aggregated :class:`ChatResult` afterwards.
+    """
+    state = state or ChatStreamState(endpoint)
+    body, headers = build_chat_body(endpoint, request, stream=True)
+    for chunk in post_stream(endpoint, _CHAT_PATH, body, headers):
+        delta = state.process(chunk)
+        if delta is not None:
+            yield delta
+    final = state.finish()
+    if final is not None:
+        yield final
+
+
+async def astream_chat(
+    endpoint: Endpoint, request: ChatRequest, state: ChatStreamState | None = None
+) -> AsyncIterator[ChatDelta]:
+    """Async :func:`stream_chat`."""
+    state = state or ChatStreamState(endpoint)
+    body, headers = build_chat_body(endpoint, request, stream=True)
+    async for chunk in apost_stream(endpoint, _CHAT_PATH, body, headers):
+        delta = state.process(chunk)
+        if delta is not None:
+            yield delta
+    final = state.finish()
+    if final is not None:
+        yield final

@@ -1,0 +1,368 @@
+r"""Embeddings: text through ``input`` (batched), images and image+text through ``messages``.
+
+Two wire forms, both on ``POST /embeddings``:
+
+* ``input`` (OpenAI): a batch of strings, one vector each, ``data[i].index`` giving the order.
+  ``encoding_format: "float"`` is always sent (the SDK's default is base64).
+* ``messages`` (vLLM ``EmbeddingChatRequest``, providers.md 1.8): one chat-rendered prompt, one
+  vector. Body: system instruction, user parts (images first, then text), an empty assistant turn,
+  ``continue_final_message: true``, ``add_special_tokens: true``. ``normalize`` is never sent (newest
+  vLLM rejects it). Items are fanned out concurrently under a limit; results keep input order.
+
+Instruction-aware models get their task instruction from the catalog: e5-style models prefix queries
+with ``Instruct: {task}\\nQuery: {q}`` (documents go raw); chat-template models (Qwen3-VL-Embedding)
+take the instruction as the system message, for text as well as images, so that text queries and
+images land in one space.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import struct
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from stackit_chutes_core import catalog
+from stackit_chutes_core.catalog import ModelInfo
+from stackit_chutes_core.errors import (
+    APIError,
+    CapabilityError,
+    EmbeddingItemsError,
+    InvalidInputError,
+)
+from stackit_chutes_core.routing import Endpoint
+from stackit_chutes_core.transport import apost_json, post_json
+from stackit_chutes_core.types import Usage
+
+__all__ = [
+    "EmbeddingItem",
+    "EmbeddingResult",
+    "InputRole",
+    "aembed_items",
+    "aembed_texts",
+    "build_input_body",
+    "build_messages_body",
+    "embed_items",
+    "embed_texts",
+    "format_query",
+    "uses_chat_template",
+]
+
+_PATH = "/embeddings"
+InputRole = Literal["document", "query"]
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_MAX_CONCURRENCY = 8
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingItem:
+    """One multimodal input: text, an image URL/data URI, or both (one embedding)."""
+
+    text: str | None = None
+    image_url: str | None = None
+    """``http(s)`` URL or ``data:`` URI; see :func:`stackit_chutes_core.images.to_image_url`."""
+
+
+@dataclass(slots=True)
+class EmbeddingResult:
+    """Vectors in input order, plus the summed usage."""
+
+    vectors: list[list[float]]
+    usage: Usage | None
+    model: str
+
+
+def uses_chat_template(info: ModelInfo | None) -> bool:
+    """Whether the model embeds through the chat-template ``messages`` form (Qwen3-VL-Embedding)."""
+    return info is not None and (info.document_instruction is not None or info.capabilities.image_input)
+
+
+def format_query(text: str, instruction: str | None) -> str:
+    r"""e5-style query: ``Instruct: {task}\\nQuery: {q}`` (unchanged without an instruction)."""
+    return f"Instruct: {instruction}\nQuery: {text}" if instruction else text
+
+
+def _instruction(info: ModelInfo | None, role: InputRole, override: str | bool | None) -> str | None:
+    if override is False:
+        return None
+    if isinstance(override, str):
+        return override
+    if info is None:
+        return None
+    return info.query_instruction if role == "query" else info.document_instruction
+
+
+def _check_dimensions(endpoint: Endpoint, dimensions: int | None) -> None:
+    if dimensions is None:
+        return
+    if not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1:
+        raise InvalidInputError(f"dimensions must be a positive integer, got {dimensions!r}.")
+    info = endpoint.route.info
+    if info is None:
+        return
+    if not info.accepts_dimensions:
+        able = [m.qualified_name for m in catalog.all_models(kind="embedding") if m.accepts_dimensions]
+        raise CapabilityError(
+            f"Model {info.qualified_name!r} does not accept `dimensions` (it always returns "
+            f"{info.embedding_dimensions}-d vectors). Models that do: {', '.join(able)}."
+        )
+    if info.embedding_dimensions and dimensions > info.embedding_dimensions:
+        raise CapabilityError(
+            f"dimensions={dimensions} exceeds {info.qualified_name!r}'s native size {info.embedding_dimensions}."
+        )
+
+
+def _check_images(endpoint: Endpoint, items: Sequence[EmbeddingItem], allow_unverified: bool) -> None:
+    if not any(item.image_url for item in items):
+        return
+    info = endpoint.route.info
+    if info is None and allow_unverified:
+        return
+    if info is not None and info.capabilities.image_input:
+        return
+    able = [m.qualified_name for m in catalog.all_models(kind="embedding") if m.capabilities.image_input]
+    what = (
+        f"Model {info.qualified_name!r} embeds text only"
+        if info
+        else (f"Model {endpoint.route.qualified_name!r} is not in the catalog, so it is not known to accept images")
+    )
+    hint = "" if info else " If it does, pass allow_unverified_images=True."
+    raise CapabilityError(f"{what}. Embedding models that accept images: {', '.join(able)}.{hint}")
+
+
+def build_input_body(endpoint: Endpoint, texts: Sequence[str], dimensions: int | None = None) -> dict[str, Any]:
+    """The ``input`` body for a batch of texts."""
+    body: dict[str, Any] = {"model": endpoint.model_id, "input": list(texts), "encoding_format": "float"}
+    if dimensions is not None:
+        body["dimensions"] = dimensions
+    return body
+
+
+def build_messages_body(
+    endpoint: Endpoint, item: EmbeddingItem, instruction: str | None, dimensions: int | None = None
+) -> dict[str, Any]:
+    """The vLLM chat-style ``messages`` body for one item (providers.md 1.8)."""
+    user: list[dict[str, Any]] = []
+    if item.image_url:
+        user.append({"type": "image_url", "image_url": {"url": item.image_url}})
+    user.append({"type": "text", "text": item.text or ""})
+    messages: list[dict[str, Any]] = []
+    if instruction:
+        messages.append({"role": "system", "content": [{"type": "text", "text": instruction}]})
+    messages.append({"role": "user", "content": user})
+    messages.append({"role": "assistant", "content": [{"type": "text", "text": ""}]})
+    body: dict[str, Any] = {
+        "model": endpoint.model_id,
+        "messages": messages,
+        "encoding_format": "float",
+        "continue_final_message": True,
+        "add_special_tokens": True,
+    }
+    if dimensions is not None:
+        body["dimensions"] = dimensions
+    return body
+
+
+def _vector(value: Any) -> list[float]:
+    if isinstance(value, str):  # base64 little-endian float32, should a server ignore encoding_format
+        raw = base64.b64decode(value)
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    return [float(x) for x in value]
+
+
+def _vectors_of(raw: dict[str, Any], expected: int, endpoint: Endpoint) -> tuple[list[list[float]], Usage | None]:
+    data = raw.get("data") or []
+    if len(data) != expected:
+        raise APIError(
+            f"expected {expected} embeddings, the provider returned {len(data)}",
+            provider=endpoint.provider.name,
+            body={k: v for k, v in raw.items() if k != "data"},
+        )
+    ordered = sorted(data, key=lambda d: d.get("index", 0))
+    return [_vector(d["embedding"]) for d in ordered], Usage.from_wire(raw.get("usage"))
+
+
+def _sum_usage(usages: Sequence[Usage | None]) -> Usage | None:
+    present = [u for u in usages if u is not None]
+    if not present:
+        return None
+    return Usage(
+        input_tokens=sum(u.input_tokens for u in present),
+        output_tokens=0,
+        total_tokens=sum(u.total_tokens for u in present),
+    )
+
+
+def _batches(texts: Sequence[str], size: int) -> list[Sequence[str]]:
+    if size < 1:
+        raise InvalidInputError(f"batch size must be >= 1, got {size}.")
+    return [texts[i : i + size] for i in range(0, len(texts), size)]
+
+
+def _prepare_texts(
+    endpoint: Endpoint, texts: Sequence[str], role: InputRole, instruction: str | bool | None
+) -> tuple[list[str], str | None]:
+    info = endpoint.route.info
+    task = _instruction(info, role, instruction)
+    if uses_chat_template(info):
+        return list(texts), task
+    return ([format_query(t, task) for t in texts] if role == "query" else list(texts)), None
+
+
+def embed_texts(
+    endpoint: Endpoint,
+    texts: Sequence[str],
+    *,
+    role: InputRole = "document",
+    instruction: str | bool | None = None,
+    dimensions: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+) -> EmbeddingResult:
+    """Embed texts, in batches of ``batch_size``, at most ``max_concurrency`` batches at a time.
+
+    ``role="query"`` applies the model's query instruction; ``instruction`` overrides it (``False``
+    disables it).
+    """
+    _check_dimensions(endpoint, dimensions)
+    if not texts:
+        return EmbeddingResult([], None, endpoint.model_id)
+    prepared, system = _prepare_texts(endpoint, texts, role, instruction)
+    if uses_chat_template(endpoint.route.info):
+        items = [EmbeddingItem(text=t) for t in prepared]
+        return embed_items(
+            endpoint, items, instruction=system or False, dimensions=dimensions, max_concurrency=max_concurrency
+        )
+    batches = _batches(prepared, batch_size)
+
+    def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
+        return _vectors_of(
+            post_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions)), len(batch), endpoint
+        )
+
+    if len(batches) == 1:
+        results = [run(batches[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(batches)))) as pool:
+            results = list(pool.map(run, batches))
+    return EmbeddingResult(
+        [v for vecs, _ in results for v in vecs], _sum_usage([u for _, u in results]), endpoint.model_id
+    )
+
+
+async def aembed_texts(
+    endpoint: Endpoint,
+    texts: Sequence[str],
+    *,
+    role: InputRole = "document",
+    instruction: str | bool | None = None,
+    dimensions: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+) -> EmbeddingResult:
+    """Async :func:`embed_texts`."""
+    _check_dimensions(endpoint, dimensions)
+    if not texts:
+        return EmbeddingResult([], None, endpoint.model_id)
+    prepared, system = _prepare_texts(endpoint, texts, role, instruction)
+    if uses_chat_template(endpoint.route.info):
+        items = [EmbeddingItem(text=t) for t in prepared]
+        return await aembed_items(
+            endpoint, items, instruction=system or False, dimensions=dimensions, max_concurrency=max_concurrency
+        )
+    limit = asyncio.Semaphore(max(1, max_concurrency))
+
+    async def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
+        async with limit:
+            raw = await apost_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions))
+        return _vectors_of(raw, len(batch), endpoint)
+
+    results = await asyncio.gather(*(run(b) for b in _batches(prepared, batch_size)))
+    return EmbeddingResult(
+        [v for vecs, _ in results for v in vecs], _sum_usage([u for _, u in results]), endpoint.model_id
+    )
+
+
+def _item_instruction(endpoint: Endpoint, role: InputRole, instruction: str | bool | None) -> str | None:
+    return _instruction(endpoint.route.info, role, instruction)
+
+
+def _collect(
+    endpoint: Endpoint, outcomes: Sequence[tuple[list[float], Usage | None] | BaseException]
+) -> EmbeddingResult:
+    failures = {i: o for i, o in enumerate(outcomes) if isinstance(o, BaseException)}
+    if failures:
+        if len(failures) == len(outcomes) and len({type(e) for e in failures.values()}) == 1:
+            raise failures[0]  # one cause for everything (bad key, wrong model): raise it as is
+        partial = [None if isinstance(o, BaseException) else o[0] for o in outcomes]
+        raise EmbeddingItemsError(provider=endpoint.provider.name, failures=failures, partial=partial)
+    done = [o for o in outcomes if not isinstance(o, BaseException)]
+    return EmbeddingResult([v for v, _ in done], _sum_usage([u for _, u in done]), endpoint.model_id)
+
+
+def embed_items(
+    endpoint: Endpoint,
+    items: Sequence[EmbeddingItem],
+    *,
+    role: InputRole = "document",
+    instruction: str | bool | None = None,
+    dimensions: int | None = None,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    allow_unverified_images: bool = False,
+) -> EmbeddingResult:
+    """Embed multimodal items, one ``messages`` request each, at most ``max_concurrency`` at once.
+
+    Raises :class:`EmbeddingItemsError` (with every failed index and the vectors that succeeded)
+    when some items fail.
+    """
+    _check_dimensions(endpoint, dimensions)
+    _check_images(endpoint, items, allow_unverified_images)
+    system = _item_instruction(endpoint, role, instruction)
+
+    def run(item: EmbeddingItem) -> tuple[list[float], Usage | None] | BaseException:
+        try:
+            vectors, usage = _vectors_of(
+                post_json(endpoint, _PATH, build_messages_body(endpoint, item, system, dimensions)), 1, endpoint
+            )
+        except Exception as exc:
+            return exc
+        return vectors[0], usage
+
+    if len(items) <= 1:
+        outcomes = [run(item) for item in items]
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(items)))) as pool:
+            outcomes = list(pool.map(run, items))
+    return _collect(endpoint, outcomes)
+
+
+async def aembed_items(
+    endpoint: Endpoint,
+    items: Sequence[EmbeddingItem],
+    *,
+    role: InputRole = "document",
+    instruction: str | bool | None = None,
+    dimensions: int | None = None,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    allow_unverified_images: bool = False,
+) -> EmbeddingResult:
+    """Async :func:`embed_items`."""
+    _check_dimensions(endpoint, dimensions)
+    _check_images(endpoint, items, allow_unverified_images)
+    system = _item_instruction(endpoint, role, instruction)
+    limit = asyncio.Semaphore(max(1, max_concurrency))
+
+    async def run(item: EmbeddingItem) -> tuple[list[float], Usage | None] | BaseException:
+        try:
+            async with limit:
+                raw = await apost_json(endpoint, _PATH, build_messages_body(endpoint, item, system, dimensions))
+            vectors, usage = _vectors_of(raw, 1, endpoint)
+        except Exception as exc:
+            return exc
+        return vectors[0], usage
+
+    outcomes = await asyncio.gather(*(run(item) for item in items))
+    return _collect(endpoint, outcomes)

@@ -1,0 +1,137 @@
+"""Image inputs -> the URL string an ``image_url`` part carries.
+
+Accepted: an ``http(s)`` URL (passed on as a URL; the provider fetches it), a ``data:`` URI, a file
+path (``str`` or ``os.PathLike``), raw ``bytes``, a binary file object (e.g. ``BytesIO``), or a PIL
+image (only if Pillow is installed; it is not a dependency). The MIME type is detected from the
+bytes, never trusted from a file name. Unsupported formats and oversize images raise
+:class:`InvalidInputError` before any request is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from typing import Any
+
+from stackit_chutes_core.errors import InvalidInputError
+
+__all__ = ["DEFAULT_MAX_IMAGE_BYTES", "SUPPORTED_IMAGE_TYPES", "detect_mime", "to_image_url"]
+
+DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024
+"""Largest image accepted (20 MiB before base64), the common limit of OpenAI-compatible servers."""
+
+SUPPORTED_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")
+
+ImageSource = Any
+"""``str | os.PathLike | bytes | BinaryIO | PIL.Image.Image``."""
+
+
+def detect_mime(data: bytes) -> str | None:
+    """The image MIME type from magic bytes, or ``None`` if it is no supported image."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"BM"):
+        return "image/bmp"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    return None
+
+
+def _describe(source: Any) -> str:
+    text = repr(source)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_size(size: int, max_bytes: int, source: Any) -> None:
+    if size > max_bytes:
+        raise InvalidInputError(
+            f"Image {_describe(source)} is {size:,} bytes; the limit is {max_bytes:,} bytes. "
+            "Downscale or recompress it, or raise max_image_bytes."
+        )
+
+
+def _bytes_to_data_url(data: bytes, source: Any, max_bytes: int) -> str:
+    if not data:
+        raise InvalidInputError(f"Image {_describe(source)} is empty.")
+    _check_size(len(data), max_bytes, source)
+    mime = detect_mime(data)
+    if mime is None:
+        raise InvalidInputError(
+            f"Image {_describe(source)} is not a supported image format "
+            f"(supported: {', '.join(t.split('/')[1] for t in SUPPORTED_IMAGE_TYPES)})."
+        )
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _check_data_url(url: str, max_bytes: int) -> str:
+    header, comma, payload = url.partition(",")
+    if not comma or ";base64" not in header:
+        raise InvalidInputError("A data URI image must look like 'data:image/png;base64,<data>'.")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInputError(f"The data URI image is not valid base64: {exc}") from exc
+    _check_size(len(data), max_bytes, url)
+    mime = detect_mime(data)
+    if mime is None:
+        raise InvalidInputError(
+            f"The data URI holds no supported image (supported: {', '.join(SUPPORTED_IMAGE_TYPES)})."
+        )
+    declared = header[len("data:") :].split(";")[0].strip().lower()
+    if declared == mime:
+        return url
+    # Mislabelled (e.g. a PNG sent as image/jpeg): send the type the bytes really have.
+    return f"data:{mime};base64,{payload}"
+
+
+def to_image_url(source: ImageSource, *, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> str:
+    """Normalise any supported image source to an ``http(s)`` URL or a ``data:`` URI."""
+    if isinstance(source, str):
+        stripped = source.strip()
+        if stripped.startswith(("http://", "https://")):
+            return stripped
+        if stripped.startswith("data:"):
+            return _check_data_url(stripped, max_bytes)
+        return _read_path(stripped, max_bytes)
+    if isinstance(source, os.PathLike):
+        return _read_path(os.fspath(source), max_bytes)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _bytes_to_data_url(bytes(source), source, max_bytes)
+    if hasattr(source, "read"):
+        position = source.tell() if hasattr(source, "tell") else None
+        data = source.read()
+        if position is not None and hasattr(source, "seek"):
+            source.seek(position)  # leave the stream where the caller had it
+        if isinstance(data, str):
+            raise InvalidInputError("Image file objects must be opened in binary mode ('rb').")
+        return _bytes_to_data_url(bytes(data), source, max_bytes)
+    if hasattr(source, "save") and hasattr(source, "mode"):  # a PIL image, without importing PIL
+        import io
+
+        buffer = io.BytesIO()
+        source.save(buffer, format="PNG")
+        return _bytes_to_data_url(buffer.getvalue(), source, max_bytes)
+    raise InvalidInputError(
+        f"Unsupported image source {_describe(source)}: pass a file path, http(s) URL, data URI, "
+        "bytes, a binary file object or a PIL image."
+    )
+
+
+def _read_path(path: str | os.PathLike[str], max_bytes: int) -> str:
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"Image {os.fspath(path)!r} cannot be read ({exc.strerror or exc}); pass an existing file "
+            "path, an http(s) URL or a data URI."
+        ) from exc
+    _check_size(size, max_bytes, path)
+    with open(path, "rb") as handle:
+        return _bytes_to_data_url(handle.read(), os.fspath(path), max_bytes)

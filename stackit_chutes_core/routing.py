@@ -1,0 +1,207 @@
+"""Model strings -> provider, model id, base URL and key.
+
+``"stackit/openai/gpt-oss-120b"`` splits on the *first* ``/`` only: provider ``stackit``, model id
+``openai/gpt-oss-120b`` sent verbatim (``:`` and ``,`` included, for Chutes' ``:THINKING`` and
+routing pools). Catalog aliases (Mastra's legacy short names) resolve to the real id.
+
+Keys come from an explicit argument, else the provider's variable (``STACKIT_API_KEY``,
+``CHUTES_API_KEY``), else :class:`MissingAPIKeyError` is raised before any request. No ``OPENAI_*``
+variable is ever read, and explicit credentials are only used for the provider they were given for.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from pydantic import SecretStr
+
+from stackit_chutes_core import catalog
+from stackit_chutes_core.catalog import ModelInfo
+from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError, UnknownProviderError
+from stackit_chutes_core.providers import Provider, get_provider, known_providers
+
+__all__ = ["Endpoint", "ModelRoute", "Purpose", "parse_model", "resolve_endpoint"]
+
+Purpose = Literal["chat", "embeddings"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRoute:
+    """Where a model string points: provider, real model id and catalog row (if known)."""
+
+    provider: Provider
+    model_id: str
+    """The id sent on the wire (aliases resolved)."""
+    requested: str
+    """The string the caller wrote."""
+    info: ModelInfo | None
+    """Catalog row, or ``None`` when the catalog does not know the model."""
+
+    @property
+    def qualified_name(self) -> str:
+        """``"<provider>/<model id>"``."""
+        return f"{self.provider.name}/{self.model_id}"
+
+
+def _suggest_provider(prefix: str) -> str | None:
+    matches = difflib.get_close_matches(prefix.lower(), known_providers(), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def _provider_owning(model: str) -> str | None:
+    """A provider whose catalog knows ``model`` as a bare id (for "did you mean" hints)."""
+    for name in known_providers():
+        if catalog.lookup(name, model) is not None:
+            return name
+    return None
+
+
+def parse_model(model: str, provider: str | None = None) -> ModelRoute:
+    """Route a model string.
+
+    ``provider`` may name the provider explicitly; then ``model`` may be a bare id
+    (``"openai/gpt-oss-120b"``) or already carry that prefix.
+    """
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigurationError(
+            "model must be a non-empty string like 'stackit/openai/gpt-oss-120b' or 'chutes/<model id>'."
+        )
+    model = model.strip()
+    if provider is not None:
+        chosen = get_provider(provider)
+        if chosen is None:
+            raise UnknownProviderError(provider, known_providers(), _suggest_provider(provider))
+        prefix = f"{chosen.name}/"
+        model_id = model[len(prefix) :] if model.startswith(prefix) else model
+    else:
+        head, sep, rest = model.partition("/")
+        chosen = get_provider(head) if sep else None
+        if chosen is None or not rest:
+            owner = _provider_owning(model)
+            suggestion = f"{owner}/{model}" if owner else (_suggest_provider(head) if sep else None)
+            if not sep or not rest:
+                hint = f" Did you mean {suggestion!r}?" if suggestion else ""
+                raise ConfigurationError(
+                    f"Model {model!r} names no provider.{hint} Write '<provider>/<model id>' with one of "
+                    f"{', '.join(known_providers())}, or pass provider=... ."
+                )
+            raise UnknownProviderError(head, known_providers(), suggestion)
+        model_id = rest
+    if not model_id:
+        raise ConfigurationError(f"Model {model!r} has an empty model id after the provider prefix.")
+    real_id = catalog.resolve_alias(chosen.name, model_id)
+    return ModelRoute(
+        provider=chosen,
+        model_id=real_id,
+        requested=model,
+        info=catalog.lookup(chosen.name, real_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A fully resolved target: route, URL, key and client settings. Hashable for client pooling."""
+
+    route: ModelRoute
+    purpose: Purpose
+    base_url: str
+    api_key: SecretStr = field(repr=False)
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    timeout: float | None = None
+    max_retries: int = 2
+    http_client: Any = field(default=None, compare=False, repr=False)
+    """User-owned sync HTTP client handed to the ``openai`` SDK (e.g. for a custom transport)."""
+    http_async_client: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def provider(self) -> Provider:
+        """The provider row."""
+        return self.route.provider
+
+    @property
+    def model_id(self) -> str:
+        """The id sent on the wire."""
+        return self.route.model_id
+
+    @property
+    def client_key(self) -> tuple[Any, ...]:
+        """What makes two endpoints share one pooled client."""
+        return (
+            self.base_url,
+            self.api_key.get_secret_value(),
+            tuple(sorted(self.headers.items())),
+            self.timeout,
+            self.max_retries,
+            id(self.http_client),
+            id(self.http_async_client),
+        )
+
+
+def _env(environ: Mapping[str, str], name: str | None) -> str | None:
+    if not name:
+        return None
+    value = environ.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def resolve_endpoint(
+    model: str,
+    *,
+    provider: str | None = None,
+    api_key: str | SecretStr | None = None,
+    base_url: str | None = None,
+    purpose: Purpose = "chat",
+    credentials_for: str | None = None,
+    default_headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    max_retries: int = 2,
+    http_client: Any = None,
+    http_async_client: Any = None,
+    environ: Mapping[str, str] | None = None,
+) -> Endpoint:
+    """Resolve a model string to an :class:`Endpoint`, raising before any request if it cannot.
+
+    ``api_key`` and ``base_url`` are explicit overrides. With ``credentials_for`` set they apply only
+    when the model routes to that provider, so switching a STACKIT-configured model to ``chutes/...``
+    at run time never sends the STACKIT key (or URL) to Chutes; the other provider's environment
+    variables are used instead.
+    """
+    environ = os.environ if environ is None else environ
+    route = parse_model(model, provider)
+    chosen = route.provider
+    own_credentials = credentials_for is None or credentials_for == chosen.name
+    key = api_key if own_credentials else None
+    if isinstance(key, SecretStr):
+        key_value: str | None = key.get_secret_value() or None
+    else:
+        key_value = key or None
+    if key_value is None:
+        key_value = next((v for v in (_env(environ, n) for n in chosen.api_key_env) if v), None)
+    if key_value is None:
+        raise MissingAPIKeyError(chosen.name, chosen.api_key_env)
+
+    url = base_url if own_credentials and base_url else None
+    if url is None and purpose == "embeddings" and chosen.embeddings_base_url:
+        url = _env(environ, chosen.embeddings_base_url_env) or chosen.embeddings_base_url
+    if url is None:
+        url = _env(environ, chosen.base_url_env) or chosen.base_url
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"Base URL {url!r} for provider {chosen.name!r} must start with http(s)://.")
+
+    headers = {**chosen.default_headers, **(default_headers or {})}
+    return Endpoint(
+        route=route,
+        purpose=purpose,
+        base_url=url.rstrip("/"),
+        api_key=SecretStr(key_value),
+        headers=MappingProxyType(headers),
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=http_client,
+        http_async_client=http_async_client,
+    )

@@ -1,0 +1,187 @@
+"""Framework-neutral chat types: what adapters translate LangChain / LlamaIndex objects to and from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "ChatDelta",
+    "ChatRequest",
+    "ChatResult",
+    "ContentPart",
+    "ImagePart",
+    "Message",
+    "Role",
+    "TextPart",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolSpec",
+    "Usage",
+]
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """A text part of a message."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image part: an ``http(s)`` URL or a ``data:`` URI."""
+
+    url: str
+    detail: str | None = None
+
+
+ContentPart = TextPart | ImagePart
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call requested by the model."""
+
+    id: str
+    name: str
+    arguments: str
+    """The raw JSON arguments string as the model produced it."""
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """Arguments as a dict; ``{}`` for empty arguments. Raises ``ValueError`` on invalid JSON."""
+        if not self.arguments.strip():
+            return {}
+        value = json.loads(self.arguments)
+        if not isinstance(value, dict):
+            raise ValueError(f"Tool call {self.name!r} arguments are not a JSON object: {self.arguments!r}")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message."""
+
+    role: Role
+    content: str | Sequence[ContentPart] | None = None
+    tool_calls: Sequence[ToolCall] = ()
+    """Assistant turns: the calls the model made."""
+    tool_call_id: str | None = None
+    """Tool turns: the call this message answers."""
+    name: str | None = None
+    reasoning: str | None = None
+    """Assistant turns: reasoning to send back (only where the provider reads it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the model may call."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    """JSON Schema of the arguments."""
+    strict: bool | None = None
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """Everything a chat call sends; ``None`` fields are left out of the request body."""
+
+    messages: Sequence[Message]
+    tools: Sequence[ToolSpec] = ()
+    tool_choice: str | Mapping[str, Any] | None = None
+    """``"auto"``, ``"none"``, ``"required"`` or ``{"type": "function", "function": {"name": ...}}``."""
+    parallel_tool_calls: bool | None = None
+    response_format: Mapping[str, Any] | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    """Output-token limit; sent under the provider's field name."""
+    top_p: float | None = None
+    stop: Sequence[str] | None = None
+    seed: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    n: int | None = None
+    reasoning_effort: str | None = None
+    thinking: bool | None = None
+    """Hybrid models: switch thinking on/off (``chat_template_kwargs`` and Chutes' header)."""
+    include_usage: bool = True
+    """Streams: ask for the trailing usage chunk."""
+    extra_body: Mapping[str, Any] | None = None
+    """Provider-specific fields merged into the body verbatim (``top_k``, ``chat_template_kwargs``...)."""
+    extra_headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int | None = None
+    cached_input_tokens: int | None = None
+
+    @classmethod
+    def from_wire(cls, raw: Mapping[str, Any] | None) -> Usage | None:
+        """Parse an OpenAI-style ``usage`` object (``None`` in, ``None`` out)."""
+        if not raw:
+            return None
+        prompt = int(raw.get("prompt_tokens") or 0)
+        completion = int(raw.get("completion_tokens") or 0)
+        prompt_details = raw.get("prompt_tokens_details") or {}
+        completion_details = raw.get("completion_tokens_details") or {}
+        cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
+        reasoning = completion_details.get("reasoning_tokens") if isinstance(completion_details, Mapping) else None
+        return cls(
+            input_tokens=prompt,
+            output_tokens=completion,
+            total_tokens=int(raw.get("total_tokens") or prompt + completion),
+            reasoning_tokens=int(reasoning) if reasoning is not None else None,
+            cached_input_tokens=int(cached) if cached is not None else None,
+        )
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A complete chat answer."""
+
+    text: str
+    reasoning: str | None
+    tool_calls: list[ToolCall]
+    finish_reason: str | None
+    usage: Usage | None
+    model: str
+    """The model id the provider reported."""
+    id: str | None
+    provider: str
+    raw: Mapping[str, Any] | None = None
+    """The response body as received (non-stream calls)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a streamed tool call; ``index`` is normalised (0, 1, 2 ... per call)."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(slots=True)
+class ChatDelta:
+    """One normalised stream event; fields are empty/``None`` when the chunk had no such part."""
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str | None = None
+    id: str | None = None
