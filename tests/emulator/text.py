@@ -18,9 +18,9 @@ STOPWORDS = frozenset(
     when where why how all any both each few more most other some such no nor not only own same so
     than too very s t can will just don should now is are was were be been being have has had having
     do does did doing i me my myself we our ours you your yours he him his she her it its they them
-    their what which who whom this that these those am would could shall may might must let lets
-    please tell give show get make use using uses used call tool tools function value""".split()
+    their what which who whom this that these those am would could shall may might must let lets""".split()
 )
+FILLER = frozenset("please tell give show get make use using uses used call tool tools function value".split())
 _RAG_BOILERPLATE = frozenset(
     """context information query question answer given prior knowledge following pieces helpful
     provided document documents based below above""".split()
@@ -58,11 +58,11 @@ def stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> list[str]:
+def content_words(text: str, *, drop_filler: bool = False) -> list[str]:
     """Lower-cased, stemmed word tokens without stop-words (order preserved)."""
     out = []
     for raw in WORD_RE.findall(text.lower()):
-        if raw in STOPWORDS or raw.isdigit():
+        if raw in STOPWORDS or raw.isdigit() or (drop_filler and raw in FILLER):
             continue
         out.append(stem(raw))
     return out
@@ -92,7 +92,7 @@ def quoted_strings(text: str) -> list[str]:
 
 def capitalised_phrases(text: str, exclude: Sequence[str] = ()) -> list[str]:
     """Runs of capitalised words (names, places), e.g. ``San Francisco, CA`` or ``Pirate``."""
-    skip = {e.lower() for e in exclude} | STOPWORDS | {"i", "generate", "create", "find", "search", "list",
+    skip = {e.lower() for e in exclude} | STOPWORDS | FILLER | {"i", "generate", "create", "find", "search", "list",
                                                        "write", "return", "add", "compute", "calculate"}
     phrases: list[str] = []
     for m in re.finditer(r"[^\W\d_][\w'.-]*(?:[ ]+[^\W\d_][\w'.-]*)*(?:,[ ]?[A-Z]{2}\b)?", text):
@@ -187,7 +187,7 @@ def _arithmetic(text: str) -> str | None:
 def _keywords(text: str) -> list[str]:
     seen: list[str] = []
     for raw in WORD_RE.findall(text):
-        if raw.lower() not in STOPWORDS and not raw.isdigit() and raw not in seen:
+        if raw.lower() not in STOPWORDS | FILLER and not raw.isdigit() and raw not in seen:
             seen.append(raw)
     return seen[:5]
 
@@ -197,7 +197,7 @@ def plain_answer(user_text: str, context_texts: Sequence[str] = ()) -> str:
     text = user_text.strip()
     low = text.lower()
     norm = re.sub(r"[^\w\s]", "", low).strip()
-    rep = re.search(r"(?is)\b(?:repeat|say|echo|print|output)\b(?:\s+(?:after me|back|exactly|the text|this))*"
+    rep = re.search(r"(?is)\b(?:repeat|say|echo)\b(?:\s+(?:after me|back|exactly|the text|this))*"
                     r"\s*:\s*(.+)$", text)
     quoted = quoted_strings(text)
     if re.search(r"(?i)\b(repeat|say|echo)\b", text) and quoted:
