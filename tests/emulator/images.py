@@ -192,11 +192,11 @@ def _detect_kind(data: bytes, mime: str) -> str:
         return "gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    return mime.split("/")[-1] or "binary"
+    return mime.rsplit("/", maxsplit=1)[-1] or "binary"
 
 
 def _url_words(url: str) -> list[str]:
-    words = re.findall(r"[A-Za-z]{3,}", url.split("?")[0])
+    words = re.findall(r"[A-Za-z]{3,}", url.split("?", maxsplit=1)[0])
     return [w.lower() for w in words if w.lower() not in _URL_NOISE][-6:]
 
 
@@ -217,8 +217,9 @@ def inspect_image_url(url: str) -> ImageInfo:
     if not data:
         raise ImageError("empty image data")
     mime = header[5:].split(";")[0]
-    info = ImageInfo(url=url[:64] + "...", kind=_detect_kind(data, mime), size=len(data),
-                     digest=hashlib.sha256(data).hexdigest())
+    info = ImageInfo(
+        url=url[:64] + "...", kind=_detect_kind(data, mime), size=len(data), digest=hashlib.sha256(data).hexdigest()
+    )
     if info.kind == "png":
         try:
             info.width, info.height, samples = decode_png_samples(data)
@@ -231,8 +232,7 @@ def inspect_image_url(url: str) -> ImageInfo:
         names = Counter(colour_name(r, g, b) for r, g, b, _ in opaque)
         info.colour = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         n = len(opaque)
-        info.mean_rgb = (sum(s[0] for s in opaque) // n, sum(s[1] for s in opaque) // n,
-                         sum(s[2] for s in opaque) // n)
+        info.mean_rgb = (sum(s[0] for s in opaque) // n, sum(s[1] for s in opaque) // n, sum(s[2] for s in opaque) // n)
     return info
 
 

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import Provider, model_not_found, provider_error, vllm_error
+from tests.emulator.errors import Provider, model_not_found, provider_error, vllm_error
 
 ReasoningField = Literal["reasoning", "reasoning_content", "think"]
 ReasoningMode = Literal["always", "on", "off"]
@@ -71,8 +71,15 @@ STACKIT_MODELS: dict[str, ModelSpec] = {
         _chat("neuralmagic/Mistral-Nemo-Instruct-2407-FP8", 128_000),
         ModelSpec("intfloat/e5-mistral-7b-instruct", "embedding", 4_096, 0, tools=False, price=(0.02, 0.02, 0)),
         ModelSpec(
-            "Qwen/Qwen3-VL-Embedding-8B", "embedding", 32_000, 0, tools=False, vision=True, max_images=10,
-            dimensions_range=(64, 4096), price=(0.09, 0.09, 0),
+            "Qwen/Qwen3-VL-Embedding-8B",
+            "embedding",
+            32_000,
+            0,
+            tools=False,
+            vision=True,
+            max_images=10,
+            dimensions_range=(64, 4096),
+            price=(0.09, 0.09, 0),
         ),
     ]
 }
@@ -85,8 +92,14 @@ CHUTES_MODELS: dict[str, ModelSpec] = {
         # Current TEE catalog (providers.md section 4.4).
         _chat("Qwen/Qwen3-32B-TEE", 40_960, 40_960, price=(0.104, 0.416, 0.052), **_RC_ON, **_TEE),
         _chat("MiniMaxAI/MiniMax-M2.5-TEE", 196_608, 65_536, price=(0.15, 1.2, 0.075), **_RC_ALWAYS, **_TEE),
-        _chat("Qwen/Qwen3-235B-A22B-Thinking-2507-TEE", 262_144, 262_144, price=(0.2989, 1.1957, 0.14945),
-              **_RC_ALWAYS, **_TEE),
+        _chat(
+            "Qwen/Qwen3-235B-A22B-Thinking-2507-TEE",
+            262_144,
+            262_144,
+            price=(0.2989, 1.1957, 0.14945),
+            **_RC_ALWAYS,
+            **_TEE,
+        ),
         _chat("Qwen/Qwen3.5-397B-A17B-TEE", 262_144, 65_536, vision=True, price=(0.45, 3, 0.225), **_RC_ON, **_TEE),
         _chat("Qwen/Qwen3.6-27B-TEE", 262_144, 65_536, vision=True, price=(0.3, 2, 0.15), **_RC_ON, **_TEE),
         _chat("Qwen/Qwen3.8-27B-TEE", 262_144, 65_536, vision=True, **_RC_ON, **_TEE),
@@ -96,8 +109,15 @@ CHUTES_MODELS: dict[str, ModelSpec] = {
         _chat("moonshotai/Kimi-K2.5-TEE", 262_144, 65_535, vision=True, price=(0.44, 2, 0.22), **_RC_ON, **_TEE),
         _chat("moonshotai/Kimi-K2.6-TEE", 262_144, 65_535, price=(0.66, 3.5, 0.33), **_RC_ON, **_TEE),
         _chat("moonshotai/Kimi-K3-TEE", 1_048_576, 65_535, price=(3, 15, 1.5), **_RC_ON, **_TEE),
-        _chat("unsloth/Mistral-Nemo-Instruct-2407-TEE", 131_072, 131_072, tools=False,
-              price=(0.0245, 0.0978, 0.01225), sparse_listing=True, **_TEE),
+        _chat(
+            "unsloth/Mistral-Nemo-Instruct-2407-TEE",
+            131_072,
+            131_072,
+            tools=False,
+            price=(0.0245, 0.0978, 0.01225),
+            sparse_listing=True,
+            **_TEE,
+        ),
         _chat("zai-org/GLM-5-TEE", 202_752, 65_535, price=(0.95, 2.55, 0.475), **_RC_ON, **_TEE),
         _chat("zai-org/GLM-5.1-TEE", 202_752, 65_535, price=(0.98, 3.08, 0.49), **_RC_ON, **_TEE),
         _chat("zai-org/GLM-5.2-TEE", 1_048_576, 65_535, price=(1.4, 4.4, 0.7), **_RC_ON, **_TEE),
@@ -138,7 +158,12 @@ CHUTES_MODELS: dict[str, ModelSpec] = {
 
 CHUTES_EMBED_MODELS: dict[str, ModelSpec] = {
     "Qwen/Qwen3-Embedding-8B": ModelSpec(
-        "Qwen/Qwen3-Embedding-8B", "embedding", 32_768, 0, tools=False, dimensions_range=(32, 4096),
+        "Qwen/Qwen3-Embedding-8B",
+        "embedding",
+        32_768,
+        0,
+        tools=False,
+        dimensions_range=(32, 4096),
         price=(0.01, 0.0, 0.0),
     ),
 }
@@ -177,15 +202,16 @@ def resolve(provider: Provider, model: Any, kind: Literal["chat", "embedding"]) 
     if provider == "chutes_embeddings":
         spec = CHUTES_EMBED_MODELS.get(model)
         if spec is None and "embedding" in model.lower() and kind == "embedding":
-            spec = ModelSpec(model, "embedding", 32_768, 0, tools=False, vision="-VL-" in model,
-                             dimensions_range=(32, 4096))
+            spec = ModelSpec(
+                model, "embedding", 32_768, 0, tools=False, vision="-VL-" in model, dimensions_range=(32, 4096)
+            )
         if spec is None or kind != "embedding":
             raise model_not_found(provider, model)
         return Resolved(model, spec)
     # Chutes LLM host: routing pools "a,b:latency" and ":THINKING" suffixes.
     pool = model
     for suffix in _ROUTING_SUFFIXES:
-        if pool.lower().endswith(suffix) and "," in pool:
+        if pool.lower().endswith(suffix):
             pool = pool[: -len(suffix)]
     for member in (p.strip() for p in pool.split(",")):
         spec, thinking = _resolve_chutes_member(member)
@@ -202,16 +228,33 @@ def stackit_models_payload() -> dict[str, Any]:
     """STACKIT ``GET /v1/models``: vLLM ModelCards in an OpenAI list."""
     data = []
     for spec in STACKIT_MODELS.values():
-        data.append({
-            "id": spec.id, "object": "model", "created": CREATED, "owned_by": "vllm", "root": spec.id,
-            "parent": None, "max_model_len": spec.context,
-            "permission": [{
-                "id": _perm_id(spec.id), "object": "model_permission", "created": CREATED,
-                "allow_create_engine": False, "allow_sampling": True, "allow_logprobs": True,
-                "allow_search_indices": False, "allow_view": True, "allow_fine_tuning": False,
-                "organization": "*", "group": None, "is_blocking": False,
-            }],
-        })
+        data.append(
+            {
+                "id": spec.id,
+                "object": "model",
+                "created": CREATED,
+                "owned_by": "vllm",
+                "root": spec.id,
+                "parent": None,
+                "max_model_len": spec.context,
+                "permission": [
+                    {
+                        "id": _perm_id(spec.id),
+                        "object": "model_permission",
+                        "created": CREATED,
+                        "allow_create_engine": False,
+                        "allow_sampling": True,
+                        "allow_logprobs": True,
+                        "allow_search_indices": False,
+                        "allow_view": True,
+                        "allow_fine_tuning": False,
+                        "organization": "*",
+                        "group": None,
+                        "is_blocking": False,
+                    }
+                ],
+            }
+        )
     return {"object": "list", "data": data}
 
 
@@ -229,7 +272,9 @@ def _chutes_entry(spec: ModelSpec) -> dict[str, Any]:
             "output": {"tao": p_out * _TAO_PER_USD, "usd": p_out},
             "input_cache_read": {"tao": p_cache * _TAO_PER_USD, "usd": p_cache},
         },
-        "object": "model", "parent": None, "created": CREATED,
+        "object": "model",
+        "parent": None,
+        "created": CREATED,
         "pricing": {"prompt": p_in, "completion": p_out, "input_cache_read": p_cache},
         "chute_id": f"{chute_id[:8]}-{chute_id[8:12]}-{chute_id[12:16]}-{chute_id[16:20]}-{chute_id[20:32]}",
         "owned_by": "sglang",
@@ -246,15 +291,17 @@ def _chutes_entry(spec: ModelSpec) -> dict[str, Any]:
     context = 131_072 if spec.id == "google/gemma-4-31B-turbo-TEE" else spec.context
     if spec.id == "google/gemma-4-31B-turbo-TEE":
         entry["max_model_len"] = 262_144
-    entry.update({
-        "context_length": context,
-        "input_modalities": ["text", "image"] if spec.vision else ["text"],
-        "max_output_length": spec.max_output,
-        "output_modalities": ["text"],
-        "supported_features": features,
-        "confidential_compute": spec.tee,
-        "supported_sampling_parameters": ["temperature", "top_p"],
-    })
+    entry.update(
+        {
+            "context_length": context,
+            "input_modalities": ["text", "image"] if spec.vision else ["text"],
+            "max_output_length": spec.max_output,
+            "output_modalities": ["text"],
+            "supported_features": features,
+            "confidential_compute": spec.tee,
+            "supported_sampling_parameters": ["temperature", "top_p"],
+        }
+    )
     return entry
 
 

@@ -12,30 +12,60 @@ import re
 from collections.abc import Sequence
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    """a an the and or but if then else of at by for with about against between into through during
-    before after above below to from up down in out on off over under again further once here there
-    when where why how all any both each few more most other some such no nor not only own same so
-    than too very s t can will just don should now is are was were be been being have has had having
-    do does did doing i me my myself we our ours you your yours he him his she her it its they them
-    their what which who whom this that these those am would could shall may might must let lets""".split()
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+STOPWORDS = _wordset(
+    """a an the and or but if then else of at by for with about against between into through during before
+    after above below to from up down in out on off over under again further once here there when where
+    why how all any both each few more most other some such no nor not only own same so than too very s
+    t can will just don should now is are was were be been being have has had having do does did doing i
+    me my myself we our ours you your yours he him his she her it its they them their what which who
+    whom this that these those am would could shall may might must let lets"""
 )
-FILLER = frozenset("please tell give show get make use using uses used call tool tools function value".split())
-_RAG_BOILERPLATE = frozenset(
+FILLER = _wordset("please tell give show get make use using uses used call tool tools function value")
+_RAG_BOILERPLATE = _wordset(
     """context information query question answer given prior knowledge following pieces helpful
-    provided document documents based below above""".split()
+    provided document documents based below above"""
 )
 _INSTRUCTION_START = re.compile(
     r"^(you are|you're|always|never|answer|respond|please|use |given|if |do not|don't|context information)",
     re.IGNORECASE,
 )
-_GREETINGS = {"hello", "hi", "hey", "hallo", "greetings", "howdy", "good morning", "good evening", "hey there",
-              "hi there", "hello there", "yo"}
+_GREETINGS = {
+    "hello",
+    "hi",
+    "hey",
+    "hallo",
+    "greetings",
+    "howdy",
+    "good morning",
+    "good evening",
+    "hey there",
+    "hi there",
+    "hello there",
+    "yo",
+}
 _CAPITALS = {
-    "france": "Paris", "germany": "Berlin", "italy": "Rome", "spain": "Madrid", "japan": "Tokyo",
-    "england": "London", "united kingdom": "London", "uk": "London", "austria": "Vienna",
-    "switzerland": "Bern", "netherlands": "Amsterdam", "poland": "Warsaw", "usa": "Washington, D.C.",
-    "united states": "Washington, D.C.", "china": "Beijing", "canada": "Ottawa",
+    "france": "Paris",
+    "germany": "Berlin",
+    "italy": "Rome",
+    "spain": "Madrid",
+    "japan": "Tokyo",
+    "england": "London",
+    "united kingdom": "London",
+    "uk": "London",
+    "austria": "Vienna",
+    "switzerland": "Bern",
+    "netherlands": "Amsterdam",
+    "poland": "Warsaw",
+    "usa": "Washington, D.C.",
+    "united states": "Washington, D.C.",
+    "china": "Beijing",
+    "canada": "Ottawa",
 }
 _HAIKUS = [
     "Silent circuits hum\nTokens drift like autumn leaves\nAnswers bloom in light",
@@ -85,18 +115,29 @@ def numbers_in(text: str) -> list[float]:
 
 
 def quoted_strings(text: str) -> list[str]:
-    """Quoted phrases ('x', "x", “x”, ‘x’, «x», 「x」) -- apostrophes inside words are ignored."""
-    pattern = r"(?<!\w)(?:'([^'\n]+?)'|\"([^\"\n]+?)\"|“([^”\n]+?)”|‘([^’\n]+?)’|«([^»\n]+?)»|「([^」\n]+?)」)(?!\w)"
+    """Quoted phrases (straight, curly, guillemet and CJK quotes); apostrophes in words are ignored."""
+    pattern = (
+        r"(?<!\w)(?:'([^'\n]+?)'|\"([^\"\n]+?)\"|\u201c([^\u201d\n]+?)\u201d|\u2018([^\u2019\n]+?)\u2019"
+        r"|\u00ab([^\u00bb\n]+?)\u00bb|\u300c([^\u300d\n]+?)\u300d)(?!\w)"
+    )
     return [next(g for g in m.groups() if g) for m in re.finditer(pattern, text)]
+
+
+_IMPERATIVES = _wordset(
+    """i generate create find search list write return add compute calculate extract summarize summarise
+    describe explain translate classify identify determine convert format parse answer respond reply name
+    lookup look check fetch send book schedule set update delete remove"""
+)
 
 
 def capitalised_phrases(text: str, exclude: Sequence[str] = ()) -> list[str]:
     """Runs of capitalised words (names, places), e.g. ``San Francisco, CA`` or ``Pirate``."""
-    skip = {e.lower() for e in exclude} | STOPWORDS | FILLER | {"i", "generate", "create", "find", "search", "list",
-                                                       "write", "return", "add", "compute", "calculate"}
+    skip = {e.lower() for e in exclude} | STOPWORDS | FILLER | _IMPERATIVES
     phrases: list[str] = []
     for m in re.finditer(r"[^\W\d_][\w'.-]*(?:[ ]+[^\W\d_][\w'.-]*)*(?:,[ ]?[A-Z]{2}\b)?", text):
         words = m.group(0).split(" ")
+        if text[m.end() : m.end() + 1] == ":":  # "Context:", "Extract:" are labels, not names
+            words = words[:-1]
         current: list[str] = []
         for w in [*words, ""]:
             core = w.rstrip(".,")
@@ -159,7 +200,8 @@ def rag_answer(context_texts: Sequence[str], user_text: str) -> str | None:
     candidates: list[str] = []
     for text in [*context_texts, user_text]:
         for sent in _sentences(text):
-            if question and question in sent or re.match(r"(?i)^(query|question|answer)\s*:", sent):
+            in_question = bool(question) and (question in sent or sent in question)
+            if in_question or re.match(r"(?i)^(query|question|answer)\s*:", sent):
                 continue
             candidates.append(sent)
     if len(candidates) < 2:
@@ -173,13 +215,13 @@ def rag_answer(context_texts: Sequence[str], user_text: str) -> str | None:
 
 
 def _arithmetic(text: str) -> str | None:
-    m = re.search(r"(-?\d+(?:\.\d+)?)\s*([+\-*/×x])\s*(-?\d+(?:\.\d+)?)", text)
+    m = re.search(r"(-?\d+(?:\.\d+)?)\s*([+\-*/x\u00d7])\s*(-?\d+(?:\.\d+)?)", text)
     if not m:
         return None
     a, op, b = float(m.group(1)), m.group(2), float(m.group(3))
     if op == "/" and b == 0:
         return None
-    result = {"+": a + b, "-": a - b, "*": a * b, "×": a * b, "x": a * b, "/": a / b if b else 0.0}[op]
+    result = {"+": a + b, "-": a - b, "*": a * b, "\u00d7": a * b, "x": a * b, "/": a / b if b else 0.0}[op]
     shown = int(result) if float(result).is_integer() else round(result, 6)
     return f"{m.group(1)} {op} {m.group(3)} = {shown}."
 
@@ -197,13 +239,16 @@ def plain_answer(user_text: str, context_texts: Sequence[str] = ()) -> str:
     text = user_text.strip()
     low = text.lower()
     norm = re.sub(r"[^\w\s]", "", low).strip()
-    rep = re.search(r"(?is)\b(?:repeat|say|echo)\b(?:\s+(?:after me|back|exactly|the text|this))*"
-                    r"\s*:\s*(.+)$", text)
+    rep = re.search(
+        r"(?is)\b(?:repeat|say|echo)\b(?:\s+(?:after me|back|exactly|the text|this))*"
+        r"\s*:\s*(.+)$",
+        text,
+    )
     quoted = quoted_strings(text)
     if re.search(r"(?i)\b(repeat|say|echo)\b", text) and quoted:
         return quoted[0]
     if rep:
-        return rep.group(1).strip().strip("\"'“”")
+        return rep.group(1).strip().strip("\"'\u201c\u201d")
     rag = rag_answer(context_texts, text)
     if rag:
         return rag
@@ -226,8 +271,7 @@ def plain_answer(user_text: str, context_texts: Sequence[str] = ()) -> str:
     if not keys:
         return "I'm here to help. Could you tell me a bit more about what you need?"
     topic = keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
-    return (f"You asked about {topic}. Here is a short answer: {keys[0]} is the key point, "
-            "and I hope this helps.")
+    return f"You asked about {topic}. Here is a short answer: {keys[0]} is the key point, and I hope this helps."
 
 
 def reasoning_text(user_text: str, effort: str | None, plan: str) -> str:
@@ -238,5 +282,5 @@ def reasoning_text(user_text: str, effort: str | None, plan: str) -> str:
     if effort == "high":
         parts.append("Let me double-check the details before answering.")
     elif effort == "low":
-        parts = [f'The user asks: "{short}".', plan.split(",")[0].rstrip(".") + "."]
+        parts = [f'The user asks: "{short}".', plan.split(",", maxsplit=1)[0].rstrip(".") + "."]
     return " ".join(parts)

@@ -1,0 +1,1 @@
+"""The runnable demo (``python3 dev.py demo``)."""
