@@ -17,6 +17,7 @@ from stackit_chutes_core.chat import (
     stream_chat,
 )
 from stackit_chutes_core.clients import async_client_for, clear_client_cache, sync_client_for
+from stackit_chutes_core.discovery import refresh_catalog
 from stackit_chutes_core.embeddings import (
     EmbeddingItem,
     EmbeddingResult,
@@ -129,6 +130,7 @@ __all__ = [
     "known_providers",
     "parse_chat_response",
     "parse_model",
+    "refresh_catalog",
     "register_provider",
     "resolve_endpoint",
     "stream_chat",

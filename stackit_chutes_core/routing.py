@@ -105,7 +105,7 @@ def parse_model(model: str, provider: str | None = None) -> ModelRoute:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A fully resolved target: route, URL, key and client settings. Hashable for client pooling."""
+    """A fully resolved target: route, URL, key and client settings; pooled clients are keyed by :attr:`client_key`."""
 
     route: ModelRoute
     purpose: Purpose

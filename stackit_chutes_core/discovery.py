@@ -1,0 +1,74 @@
+"""Live model discovery: ``GET /models`` merged into the catalog, cached, never at import.
+
+Chutes' listing is public and rich (context length, features, modalities, USD prices), and its
+catalog changes monthly, so refreshing it is the way to know today's models. STACKIT's listing needs
+a key and carries only ids; it still tells which ids the project can use.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from openai import Omit
+
+from stackit_chutes_core.catalog import ModelInfo, refresh_from_models_endpoint
+from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError
+from stackit_chutes_core.providers import get_provider, known_providers
+from stackit_chutes_core.routing import resolve_endpoint
+from stackit_chutes_core.transport import _options, translate_error
+
+__all__ = ["refresh_catalog"]
+
+_lock = threading.Lock()
+_fetched_at: dict[tuple[str, str], float] = {}
+_merged: dict[tuple[str, str], list[ModelInfo]] = {}
+
+
+def refresh_catalog(
+    provider: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    max_age_s: float = 3600.0,
+    environ: Mapping[str, str] | None = None,
+) -> list[ModelInfo]:
+    """Fetch ``provider``'s ``GET /models`` and merge it into the in-memory catalog.
+
+    Answers from a cache younger than ``max_age_s`` seconds without a request. Returns the rows the
+    listing produced (packaged facts kept where the listing is silent).
+    """
+    row = get_provider(provider)
+    if row is None:
+        raise ConfigurationError(f"Unknown provider {provider!r}; known: {', '.join(known_providers())}.")
+    try:
+        endpoint = resolve_endpoint(f"{row.name}/models-listing", api_key=api_key, base_url=base_url, environ=environ)
+        headers: dict[str, Any] = {}
+    except MissingAPIKeyError:
+        if not row.models_endpoint_public:
+            raise
+        # Public listing: a placeholder key, and no Authorization header is sent at all.
+        endpoint = resolve_endpoint(f"{row.name}/models-listing", api_key="unused", base_url=base_url, environ=environ)
+        headers = {"Authorization": Omit()}
+    cache_key = (row.name, endpoint.base_url)
+    with _lock:
+        fetched = _fetched_at.get(cache_key)
+        if fetched is not None and time.monotonic() - fetched < max_age_s:
+            return list(_merged[cache_key])
+    from stackit_chutes_core.clients import sync_client_for
+
+    client = sync_client_for(endpoint)
+    try:
+        listing: Any = client.get("/models", cast_to=object, options=_options(headers))
+    except Exception as exc:
+        raise translate_error(exc, row.name) from exc
+    entries = listing.get("data", []) if isinstance(listing, dict) else []
+    merged = refresh_from_models_endpoint(
+        row.name, [e for e in entries if isinstance(e, Mapping)], currency=row.currency
+    )
+    with _lock:
+        _fetched_at[cache_key] = time.monotonic()
+        _merged[cache_key] = merged
+    return list(merged)
