@@ -33,7 +33,8 @@ REPLAY_KEYS = {"STACKIT_API_KEY": "replay-stackit-key", "CHUTES_API_KEY": "repla
 
 
 def _recording(config: pytest.Config) -> bool:
-    return str(config.getoption("--record-mode", default="none")) != "none"
+    # pytest-recording's default is None (= replay only), not the string "none".
+    return (config.getoption("--record-mode", default=None) or "none") != "none"
 
 
 @pytest.fixture(scope="session", autouse=True)
