@@ -107,7 +107,7 @@ class MetaYamlSerializer:
                 "recorded_by": "tests/emulator (stackit-chutes provider emulator)"
                 if origin == "emulator"
                 else "live provider API",
-                "note": "Authorization and all other non-essential headers were removed at record time.",
+                "note": "Credentials (the auth header) and other non-essential headers were removed at record time.",
             },
             **cassette_dict,
         }

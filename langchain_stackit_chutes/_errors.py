@@ -1,0 +1,165 @@
+"""Core errors re-raised as classes that are also langchain-core's ``Model*Error`` types.
+
+Every provider error keeps its :mod:`stackit_chutes_core.errors` class (and all its attributes:
+``provider``, ``status_code``, ``code``, ``retry_after``, ``quota_reset`` ...) and gains the matching
+:mod:`langchain_core.exceptions` class, so code catching either keeps working. In particular a prompt
+that exceeds the context window raises :class:`StackitChutesContextOverflowError`, an
+``langchain_core.exceptions.ContextOverflowError``, which is what LangChain middleware such as
+``SummarizationMiddleware`` reacts to.
+
+Configuration errors (missing key, unknown provider, capability refusals) are ``ValueError``
+subclasses raised before any request and pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+from langchain_core.exceptions import (
+    ContextOverflowError,
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelError,
+    ModelInvalidRequestError,
+    ModelNotFoundError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
+
+from stackit_chutes_core import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthExceededError,
+    InternalServerError,
+    NotFoundError,
+    QuotaExceededError,
+    RateLimitError,
+    StreamError,
+)
+
+__all__ = [
+    "StackitChutesAPIError",
+    "StackitChutesAuthenticationError",
+    "StackitChutesBadRequestError",
+    "StackitChutesConnectionError",
+    "StackitChutesContextOverflowError",
+    "StackitChutesInternalServerError",
+    "StackitChutesNotFoundError",
+    "StackitChutesQuotaExceededError",
+    "StackitChutesRateLimitError",
+    "StackitChutesStreamError",
+    "StackitChutesTimeoutError",
+    "agen_with_langchain_errors",
+    "call_with_langchain_errors",
+    "gen_with_langchain_errors",
+    "to_langchain_error",
+]
+
+
+class StackitChutesContextOverflowError(ContextLengthExceededError, ContextOverflowError):
+    """The prompt exceeds the model's context window (HTTP 400 "maximum context length")."""
+
+
+class StackitChutesBadRequestError(BadRequestError, ModelInvalidRequestError):
+    """HTTP 400/422: the provider rejected the request."""
+
+
+class StackitChutesAuthenticationError(AuthenticationError, ModelAuthenticationError):
+    """HTTP 401/403: the key is missing, wrong, or not valid for this provider."""
+
+
+class StackitChutesQuotaExceededError(QuotaExceededError, ModelError):
+    """HTTP 402 (Chutes): balance or daily quota exhausted; retrying does not help until ``quota_reset``."""
+
+    is_retryable = False
+
+
+class StackitChutesNotFoundError(NotFoundError, ModelNotFoundError):
+    """HTTP 404: usually a model id this provider does not serve."""
+
+
+class StackitChutesRateLimitError(RateLimitError, ModelRateLimitError):
+    """HTTP 429: rate limit (STACKIT) or capacity (Chutes); retry later (see ``retry_after``)."""
+
+
+class StackitChutesInternalServerError(InternalServerError, ModelAPIError):
+    """HTTP 5xx: the provider failed."""
+
+
+class StackitChutesAPIError(APIStatusError, ModelAPIError):
+    """Any other HTTP error status."""
+
+
+class StackitChutesStreamError(StreamError, ModelAPIError):
+    """A stream broke off or carried an error event."""
+
+
+class StackitChutesTimeoutError(APITimeoutError, ModelTimeoutError):
+    """The request timed out."""
+
+
+class StackitChutesConnectionError(APIConnectionError, ModelConnectionError):
+    """The provider could not be reached."""
+
+
+# Most specific core class first: the first match along the raised error's MRO wins.
+_MAPPING: dict[type[APIError], type[APIError]] = {
+    ContextLengthExceededError: StackitChutesContextOverflowError,
+    BadRequestError: StackitChutesBadRequestError,
+    AuthenticationError: StackitChutesAuthenticationError,
+    QuotaExceededError: StackitChutesQuotaExceededError,
+    NotFoundError: StackitChutesNotFoundError,
+    RateLimitError: StackitChutesRateLimitError,
+    InternalServerError: StackitChutesInternalServerError,
+    APIStatusError: StackitChutesAPIError,
+    StreamError: StackitChutesStreamError,
+    APITimeoutError: StackitChutesTimeoutError,
+    APIConnectionError: StackitChutesConnectionError,
+}
+
+
+def to_langchain_error(exc: BaseException) -> BaseException:
+    """The LangChain-typed twin of a core API error (other exceptions are returned unchanged)."""
+    if not isinstance(exc, APIError) or isinstance(exc, ModelError):
+        return exc
+    for klass in type(exc).__mro__:
+        target = _MAPPING.get(klass)
+        if target is not None:
+            twin = target.__new__(target, *exc.args)
+            twin.__dict__.update(vars(exc))
+            return twin
+    return exc
+
+
+_T = TypeVar("_T")
+
+
+def call_with_langchain_errors(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Call ``func`` and re-raise core API errors as their LangChain-typed twins."""
+    try:
+        return func(*args, **kwargs)
+    except APIError as exc:
+        raise to_langchain_error(exc) from exc
+
+
+def gen_with_langchain_errors(iterator: Iterator[_T]) -> Iterator[_T]:
+    """Iterate ``iterator``, re-raising core API errors as their LangChain-typed twins."""
+    try:
+        yield from iterator
+    except APIError as exc:
+        raise to_langchain_error(exc) from exc
+
+
+async def agen_with_langchain_errors(iterator: AsyncIterator[_T]) -> AsyncIterator[_T]:
+    """Async :func:`gen_with_langchain_errors`."""
+    try:
+        async for item in iterator:
+            yield item
+    except APIError as exc:
+        raise to_langchain_error(exc) from exc
