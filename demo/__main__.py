@@ -28,33 +28,31 @@ KEYS = ("STACKIT_API_KEY", "CHUTES_API_KEY")
 
 @contextlib.contextmanager
 def _replay() -> Iterator[None]:
-    import vcr
-
-    from tests import cassette_harness
-
     if not CASSETTE.exists():
         sys.exit(f"No demo cassette at {CASSETTE}; run `python3 dev.py demo --record` first.")
     for name in KEYS:  # cassettes carry no keys; any value replays
         os.environ.setdefault(name, f"offline-{name.lower()}")
-    recorder = vcr.VCR(record_mode="none", **_vcr_settings())
-    recorder.register_serializer("yaml_meta", cassette_harness.MetaYamlSerializer())
-    recorder.register_matcher("json_body", cassette_harness.json_body_matcher)
-    with recorder.use_cassette(str(CASSETTE)):
+    with _cassette("none"):
         yield
 
 
-def _vcr_settings() -> dict[str, object]:
+@contextlib.contextmanager
+def _cassette(record_mode: str) -> Iterator[None]:
+    import vcr
+
     from tests import cassette_harness
 
+    recorder = vcr.VCR()
+    recorder.register_serializer("yaml_meta", cassette_harness.MetaYamlSerializer())
+    recorder.register_matcher("json_body", cassette_harness.json_body_matcher)
     settings = cassette_harness.vcr_config()
     settings.pop("path_transformer")
-    return settings
+    with recorder.use_cassette(str(CASSETTE), record_mode=record_mode, **settings):
+        yield
 
 
 @contextlib.contextmanager
 def _record() -> Iterator[None]:
-    import vcr
-
     from stackit_chutes_core.providers import CHUTES, STACKIT
     from tests import cassette_harness
 
@@ -75,10 +73,7 @@ def _record() -> Iterator[None]:
                 os.environ.setdefault(name, f"emulator-{name.lower()}")
         CASSETTE.parent.mkdir(parents=True, exist_ok=True)
         CASSETTE.unlink(missing_ok=True)
-        recorder = vcr.VCR(record_mode="all", **_vcr_settings())
-        recorder.register_serializer("yaml_meta", cassette_harness.MetaYamlSerializer())
-        recorder.register_matcher("json_body", cassette_harness.json_body_matcher)
-        stack.enter_context(recorder.use_cassette(str(CASSETTE)))
+        stack.enter_context(_cassette("all"))
         yield
 
 

@@ -40,13 +40,14 @@ def langchain_rag() -> None:
     store = InMemoryVectorStore.from_texts(
         DOCUMENTS, StackitChutesEmbeddings(model="stackit/intfloat/e5-mistral-7b-instruct")
     )
-    hits = store.similarity_search(QUESTION, k=1)
-    print(f"   retrieved: {hits[0].page_content}")
+    hits = store.similarity_search(QUESTION, k=2)
+    print(f"   retrieved: {hits[0].page_content}  (best of {len(hits)})")
     prompt = ChatPromptTemplate.from_messages(
         [("system", "Answer from this context only:\n{context}"), ("human", "{question}")]
     )
     llm = ChatStackitChutes(model=STACKIT_CHAT, max_tokens=200, temperature=0)
-    message = (prompt | llm).invoke({"context": hits[0].page_content, "question": QUESTION})
+    context = "\n".join(hit.page_content for hit in hits)
+    message = (prompt | llm).invoke({"context": context, "question": QUESTION})
     print(f"   answer:    {StrOutputParser().invoke(message)}")
     print(f"   usage:     {_cost(STACKIT_CHAT, message.usage_metadata)}\n")  # type: ignore[arg-type]
 
@@ -56,7 +57,8 @@ def llamaindex_stream() -> None:
     print("2. LlamaIndex streaming on Chutes")
     llm = StackitChutes(model=CHUTES_CHAT, max_tokens=200, temperature=0)
     print("   answer:    ", end="", flush=True)
-    for chunk in llm.stream_complete(f"Context: {DOCUMENTS[1]}\nQuestion: Which currency does Chutes bill in?"):
+    context = "\n".join(DOCUMENTS)
+    for chunk in llm.stream_complete(f"Context:\n{context}\nQuestion: Which currency does Chutes bill in?"):
         print(chunk.delta or "", end="", flush=True)
     print("\n")
 
