@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit("--live needs STACKIT_API_KEY and CHUTES_API_KEY.")
         label, context = "live", contextlib.nullcontext()
     else:
-        label, context = f"offline replay of {CASSETTE.relative_to(ROOT)} (recorded from the provider emulator)", _replay()
+        origin = "recorded from the provider emulator"
+        label, context = f"offline replay of {CASSETTE.relative_to(ROOT)} ({origin})", _replay()
     print(f"stackit-chutes demo: {label}\n")
     with context:
         run_scenario()

@@ -75,7 +75,9 @@ def multimodal_search() -> None:
             paths.append(path)
         image_vectors = embeddings.embed_image([str(p) for p in paths])
     query = embeddings.embed_query("a red picture")
-    scores = {p.stem: sum(a * b for a, b in zip(query, v)) for p, v in zip(paths, image_vectors)}
+    scores = {
+        p.stem: sum(a * b for a, b in zip(query, v, strict=True)) for p, v in zip(paths, image_vectors, strict=True)
+    }
     for name, score in sorted(scores.items(), key=lambda item: -item[1]):
         print(f"   {name:5s} image  similarity {score:.3f}")
     print()

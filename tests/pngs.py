@@ -14,8 +14,11 @@ def solid_png(rgb: tuple[int, int, int], size: int = 8) -> bytes:
     """A ``size`` x ``size`` PNG filled with one colour (8-bit RGB, filter type 0)."""
     row = b"\x00" + bytes(rgb) * size
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(row * size, 9)) + _chunk(
-        b"IEND", b""
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(row * size, 9))
+        + _chunk(b"IEND", b"")
     )
 
 

@@ -57,7 +57,8 @@ def test_core_source_never_imports_a_framework() -> None:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("langchain_core", "langchain", "llama_index")]
+            frameworks = ("langchain_core", "langchain", "llama_index")
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in frameworks]
     assert offenders == []
 
 
