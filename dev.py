@@ -4,7 +4,8 @@
     python3 dev.py test     set up .venv and run the whole test suite offline (cassettes, network blocked)
     python3 dev.py record   re-record the cassettes: live where STACKIT_API_KEY / CHUTES_API_KEY are set,
                             otherwise from the provider emulator in tests/emulator
-    python3 dev.py bench    run the benchmarks in bench/ against the emulator
+    python3 dev.py bench    set up .venv-bench and run the benchmarks in bench/ against the emulator
+                            (``python3 dev.py bench --quick``; results in bench/results/latest.json)
     python3 dev.py lint     ruff + mypy (strict on the core)
 
 Extra arguments after the command go to the tool (e.g. ``python3 dev.py test -k routing``).
@@ -23,6 +24,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# Benchmarks get their own venv: the comparators (llama-index-llms-openai) pin openai<3.
+BENCH_VENV = ROOT / ".venv-bench"
 
 TEST_ARGS = ["-m", "pytest", "--record-mode=none", "--block-network", "--allowed-hosts=127.0.0.1,localhost"]
 
@@ -31,26 +34,31 @@ def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> in
     return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
-def ensure_venv() -> None:
-    """Create .venv and install the project with every extra, once per pyproject.toml version."""
-    if sys.version_info < (3, 10):
+def ensure_venv(where: Path = VENV, extras: str = "dev") -> Path:
+    """Create ``where`` and install the project with ``extras``, once per pyproject.toml version.
+
+    Returns the venv's Python.
+    """
+    if sys.version_info < (3, 10):  # noqa: UP036 (dev.py runs on any python3: say why, not crash)
         sys.exit(f"stackit-chutes needs Python >= 3.10; this is {sys.version.split()[0]}.")
+    python = where / BIN.name / PYTHON.name
     stamp_value = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    stamp = VENV / ".installed"
-    if PYTHON.exists() and stamp.exists() and stamp.read_text() == stamp_value:
-        return
-    if not PYTHON.exists():
-        print(f"creating {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    print("installing stackit-chutes[dev] into .venv (first run only) ...", flush=True)
+    stamp = where / ".installed"
+    if python.exists() and stamp.exists() and stamp.read_text() == stamp_value:
+        return python
+    if not python.exists():
+        print(f"creating {where} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(where)
+    print(f"installing stackit-chutes[{extras}] into {where.name} (first run only) ...", flush=True)
     steps = (
-        [PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
-        [PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"],
+        [python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+        [python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"],
     )
     for step in steps:
         if _run(*step) != 0:
             sys.exit("installation failed; see the pip output above")
     stamp.write_text(stamp_value)
+    return python
 
 
 def _clean_env() -> dict[str, str]:
@@ -65,6 +73,9 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
+    if command == "bench":
+        bench_python = ensure_venv(BENCH_VENV, "all,bench")
+        return _run(bench_python, "-m", "bench", *rest, env=_clean_env())
     ensure_venv()
     env = _clean_env()
     if command == "test":
@@ -73,8 +84,6 @@ def main(argv: list[str]) -> int:
         return _run(PYTHON, "-m", "pytest", "--record-mode=rewrite", "-m", "vcr", *rest, env=env)
     if command == "demo":
         return _run(PYTHON, "-m", "demo", *rest, env=env)
-    if command == "bench":
-        return _run(PYTHON, "-m", "bench", *rest, env=env)
     if command == "lint":
         code = _run(PYTHON, "-m", "ruff", "check", ".", env=env)
         return code or _run(PYTHON, "-m", "mypy", env=env)

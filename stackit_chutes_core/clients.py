@@ -67,15 +67,18 @@ def sync_client_for(endpoint: Endpoint) -> openai.OpenAI:
     """The pooled synchronous client for ``endpoint``."""
     key = endpoint.client_key
     client = _sync_clients.get(key)
-    if client is None:
-        with _lock:
-            client = _sync_clients.get(key)
-            if client is None:
-                kwargs = _client_kwargs(endpoint)
-                if endpoint.http_client is not None:
-                    kwargs["http_client"] = endpoint.http_client
-                client = _scrub(openai.OpenAI(**kwargs), endpoint)
-                _remember(_sync_clients, key, client)
+    if client is not None:
+        return client
+    kwargs = _client_kwargs(endpoint)
+    if endpoint.http_client is not None:
+        kwargs["http_client"] = endpoint.http_client
+    # Built outside the lock (it loads the TLS bundle, ~20 ms); the first one stored wins.
+    fresh = _scrub(openai.OpenAI(**kwargs), endpoint)
+    with _lock:
+        client = _sync_clients.get(key)
+        if client is None:
+            client = fresh
+            _remember(_sync_clients, key, client)
     return client
 
 
@@ -83,17 +86,19 @@ def async_client_for(endpoint: Endpoint) -> openai.AsyncOpenAI:
     """The async client for ``endpoint`` bound to the running event loop."""
     loop = asyncio.get_running_loop()
     key = endpoint.client_key
+    pool = _async_clients.get(loop)
+    client = pool.get(key) if pool is not None else None
+    if client is not None:
+        return client
+    kwargs = _client_kwargs(endpoint)
+    if endpoint.http_async_client is not None:
+        kwargs["http_client"] = endpoint.http_async_client
+    fresh = _scrub(openai.AsyncOpenAI(**kwargs), endpoint)
     with _lock:
-        pool = _async_clients.get(loop)
-        if pool is None:
-            pool = OrderedDict()
-            _async_clients[loop] = pool
+        pool = _async_clients.setdefault(loop, OrderedDict())
         client = pool.get(key)
         if client is None:
-            kwargs = _client_kwargs(endpoint)
-            if endpoint.http_async_client is not None:
-                kwargs["http_client"] = endpoint.http_async_client
-            client = _scrub(openai.AsyncOpenAI(**kwargs), endpoint)
+            client = fresh
             _remember(pool, key, client)
     return client
 
