@@ -14,6 +14,7 @@ import stackit_chutes_core as core
 from langchain_stackit_chutes._base import ProviderConnection, Purpose, route_of
 from langchain_stackit_chutes._convert import image_block_to_url
 from langchain_stackit_chutes._errors import to_langchain_error
+from stackit_chutes_core.images import DEFAULT_MAX_IMAGE_BYTES
 
 __all__ = ["MultimodalInput", "StackitChutesEmbeddings"]
 
@@ -27,17 +28,30 @@ _T = TypeVar("_T")
 Role = Literal["document", "query"]
 
 
-def _item(value: MultimodalInput) -> core.EmbeddingItem:
-    parts: Sequence[MultimodalPart] = [value] if isinstance(value, (str, Mapping)) else value
+def _item(value: MultimodalInput, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> core.EmbeddingItem:
+    if isinstance(value, (str, Mapping)):
+        parts: Sequence[Any] = [value]
+    elif isinstance(value, (list, tuple)):
+        parts = value
+    else:
+        raise core.InvalidInputError(
+            f"Unsupported multimodal embedding item of type {type(value).__name__}: pass a text, a content "
+            "block, or a list of blocks (for image files use embed_image)."
+        )
     texts: list[str] = []
     images: list[str] = []
     for part in parts:
         if isinstance(part, str):
             texts.append(part)
+        elif not isinstance(part, Mapping):
+            raise core.InvalidInputError(
+                f"Unsupported multimodal embedding part of type {type(part).__name__}: use strings or content blocks."
+            )
         elif part.get("type") == "text":
             texts.append(str(part.get("text", "")))
         elif (url := image_block_to_url(part)) is not None:
-            images.append(url)
+            # data URIs are checked (format, size) here, before any request; http(s) URLs pass as they are
+            images.append(core.to_image_url(url, max_bytes=max_bytes) if url.startswith("data:") else url)
         else:
             raise core.InvalidInputError(
                 f"Unsupported multimodal embedding part {part.get('type')!r}: use text, image or image_url blocks."
@@ -87,6 +101,8 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
     """Instruction for documents and images (chat-template models such as Qwen3-VL-Embedding); same rules."""
     allow_unverified_images: bool = False
     """Send images to a model the catalog does not know (known text-only models always refuse images)."""
+    max_image_bytes: int = Field(default=DEFAULT_MAX_IMAGE_BYTES, ge=1)
+    """Largest image accepted (bytes, before base64); larger ones are refused before any request."""
 
     @model_validator(mode="after")
     def _stackit_chutes_embeddings(self) -> Self:
@@ -199,13 +215,11 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
 
         The signature Chroma (``add_images``, ``similarity_search_by_image``) and OpenCLIP use.
         """
-        items = [core.EmbeddingItem(image_url=core.to_image_url(uri)) for uri in uris]
-        return self._embed_items(items, "document")
+        return self._embed_items(self._image_items(uris), "document")
 
     async def aembed_image(self, uris: list[str]) -> list[list[float]]:
         """Async :meth:`embed_image`."""
-        items = [core.EmbeddingItem(image_url=core.to_image_url(uri)) for uri in uris]
-        return await self._aembed_items(items, "document")
+        return await self._aembed_items(self._image_items(uris), "document")
 
     def embed_multimodal(self, items: Sequence[MultimodalInput], *, role: Role = "document") -> list[list[float]]:
         """Embed texts, images and image+text pairs into one space (one vector per item).
@@ -214,18 +228,47 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
             items: See :data:`MultimodalInput`.
             role: ``"query"`` applies the query instruction (for retrieval queries), else documents.
         """
-        return self._embed_items([_item(value) for value in items], role)
+        return self._embed_items([_item(value, self.max_image_bytes) for value in items], role)
 
     async def aembed_multimodal(
         self, items: Sequence[MultimodalInput], *, role: Role = "document"
     ) -> list[list[float]]:
         """Async :meth:`embed_multimodal`."""
-        return await self._aembed_items([_item(value) for value in items], role)
+        return await self._aembed_items([_item(value, self.max_image_bytes) for value in items], role)
+
+    def _image_items(self, uris: Sequence[str]) -> list[core.EmbeddingItem]:
+        """Every image read and checked (format, size) before the first request."""
+        if isinstance(uris, str):
+            raise core.InvalidInputError("embed_image takes a list of paths/URLs, not a single string.")
+        return [core.EmbeddingItem(image_url=core.to_image_url(uri, max_bytes=self.max_image_bytes)) for uri in uris]
+
+    # Items go out in ONE core call (one request each, at most ``max_concurrency`` in flight), so a
+    # failed item is reported with its index in the caller's list and every other vector is kept.
 
     def _embed_items(self, items: Sequence[core.EmbeddingItem], role: Role) -> list[list[float]]:
         endpoint, options = self._endpoint(), self._item_options(role)
-        return self._run(items, lambda window: core.embed_items(endpoint, window, **options))
+        with self._progress(len(items)) as advance:
+            try:
+                return core.embed_items(endpoint, items, on_item_done=lambda _i: advance(1), **options).vectors
+            except core.EmbeddingItemsError as exc:
+                _retype_failures(exc)
+                raise
+            except core.APIError as exc:
+                raise to_langchain_error(exc) from exc
 
     async def _aembed_items(self, items: Sequence[core.EmbeddingItem], role: Role) -> list[list[float]]:
         endpoint, options = self._endpoint(), self._item_options(role)
-        return await self._arun(items, lambda window: core.aembed_items(endpoint, window, **options))
+        with self._progress(len(items)) as advance:
+            try:
+                result = await core.aembed_items(endpoint, items, on_item_done=lambda _i: advance(1), **options)
+            except core.EmbeddingItemsError as exc:
+                _retype_failures(exc)
+                raise
+            except core.APIError as exc:
+                raise to_langchain_error(exc) from exc
+        return result.vectors
+
+
+def _retype_failures(exc: core.EmbeddingItemsError) -> None:
+    """Give each failed item's cause its LangChain-typed twin (``ModelInvalidRequestError`` ...)."""
+    exc.failures = {i: to_langchain_error(cause) for i, cause in exc.failures.items()}

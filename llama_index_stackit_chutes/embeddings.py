@@ -2,31 +2,43 @@ r"""``StackitChutesEmbedding``: STACKIT and Chutes embedding models as a LlamaIn
 
 Texts go through the core's ``input`` batches (one request per ``embed_batch_size`` texts); queries
 get the model's task instruction (e5: ``Instruct: ...\\nQuery: ...``; Qwen3-VL-Embedding: a system
-instruction); images (paths, URLs, data URIs, ``BytesIO``) go through the core's multimodal
-``messages`` path, one request per image, at most ``num_workers`` at a time.
+instruction, so text queries and images share one space); images (paths, ``http(s)`` URLs, data URIs,
+``BytesIO``, ``bytes``, PIL images) go through the core's multimodal ``messages`` path, one request
+per image.
+
+Concurrency: ``num_workers`` is one overall limit on requests in flight for a batch call. LlamaIndex's
+base ``aget_image_embedding_batch`` gathers every batch at once (and ``aget_text_embedding_batch``
+runs ``num_workers`` batches, each of which fans out per item for chat-template models), so the batch
+methods here share a single limiter across all their batches.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from llama_index.core.base.embeddings.base import Embedding
 from llama_index.core.bridge.pydantic import Field, SecretStr
 from llama_index.core.callbacks import CallbackManager
+from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
 from llama_index.core.schema import ImageType
 
 from stackit_chutes_core import (
     EmbeddingItem,
+    EmbeddingResult,
     Endpoint,
     aembed_items,
     aembed_texts,
     embed_items,
     embed_texts,
-    parse_model,
     resolve_endpoint,
     to_image_url,
 )
+from stackit_chutes_core.images import DEFAULT_MAX_IMAGE_BYTES
 
 __all__ = ["DEFAULT_EMBED_BATCH_SIZE", "DEFAULT_NUM_WORKERS", "StackitChutesEmbedding"]
 
@@ -34,6 +46,10 @@ DEFAULT_EMBED_BATCH_SIZE = 64
 """Texts per request: large enough to amortise round trips, small enough for both providers' limits."""
 DEFAULT_NUM_WORKERS = 4
 """Concurrent requests (async text batches, image items): polite to Chutes' and STACKIT's rate limits."""
+
+# The limiter shared by every batch of one async batch call (set by the batch methods, read by the
+# per-batch hooks LlamaIndex calls from them; tasks inherit it, concurrent calls do not share it).
+_BATCH_LIMITER: ContextVar[asyncio.Semaphore | None] = ContextVar("stackit_chutes_batch_limiter", default=None)
 
 
 class StackitChutesEmbedding(MultiModalEmbedding):
@@ -63,6 +79,9 @@ class StackitChutesEmbedding(MultiModalEmbedding):
     allow_unverified_images: bool = Field(
         default=False, description="Send images to models the catalog does not know (instead of refusing)."
     )
+    max_image_bytes: int = Field(
+        default=DEFAULT_MAX_IMAGE_BYTES, gt=0, description="Largest image accepted (bytes, before base64)."
+    )
     http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom sync httpx client.")
     async_http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom async httpx client.")
 
@@ -77,7 +96,7 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         kwargs.setdefault("num_workers", DEFAULT_NUM_WORKERS)
         callback_manager = kwargs.pop("callback_manager", None)
         super().__init__(model_name=name, callback_manager=callback_manager or CallbackManager([]), **kwargs)
-        parse_model(self.model_name, self.provider)  # unknown providers fail here, not on the first call
+        self._endpoint()  # unknown provider or missing key: fail here, before any request
 
     @classmethod
     def class_name(cls) -> str:
@@ -122,9 +141,9 @@ class StackitChutesEmbedding(MultiModalEmbedding):
             "allow_unverified_images": self.allow_unverified_images,
         }
 
-    @staticmethod
-    def _items(images: list[ImageType]) -> list[EmbeddingItem]:
-        return [EmbeddingItem(image_url=to_image_url(image)) for image in images]
+    def _items(self, images: Sequence[ImageType]) -> list[EmbeddingItem]:
+        """Every image read and checked (format, size) before the first request is sent."""
+        return [EmbeddingItem(image_url=to_image_url(image, max_bytes=self.max_image_bytes)) for image in images]
 
     # -- text -------------------------------------------------------------------------------
 
@@ -144,7 +163,9 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         return embed_texts(self._endpoint(), texts, **self._text_options("document")).vectors
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return (await aembed_texts(self._endpoint(), texts, **self._text_options("document"))).vectors
+        options = self._text_options("document")
+        result = await aembed_texts(self._endpoint(), texts, limiter=_BATCH_LIMITER.get(), **options)
+        return result.vectors
 
     def get_text_embedding_batch(self, texts: list[str], show_progress: bool = False, **kwargs: Any) -> list[Embedding]:
         """Embed texts in batches of ``embed_batch_size`` (progress bar if asked here or by the field)."""
@@ -153,10 +174,14 @@ class StackitChutesEmbedding(MultiModalEmbedding):
     async def aget_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
-        """Async batches, at most ``num_workers`` in flight."""
-        return await super().aget_text_embedding_batch(
-            texts, show_progress=show_progress or self.show_progress, **kwargs
-        )
+        """Async batches: at most ``num_workers`` requests in flight in total (one limit for all batches)."""
+        token = _BATCH_LIMITER.set(asyncio.Semaphore(self._concurrency))
+        try:
+            return await super().aget_text_embedding_batch(
+                texts, show_progress=show_progress or self.show_progress, **kwargs
+            )
+        finally:
+            _BATCH_LIMITER.reset(token)
 
     # -- images -----------------------------------------------------------------------------
 
@@ -170,18 +195,73 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         return embed_items(self._endpoint(), self._items(img_file_paths), **self._image_options()).vectors
 
     async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
-        return (await aembed_items(self._endpoint(), self._items(img_file_paths), **self._image_options())).vectors
+        items = self._items(img_file_paths)
+        options = self._image_options()
+        return (await aembed_items(self._endpoint(), items, limiter=_BATCH_LIMITER.get(), **options)).vectors
 
     def get_image_embedding_batch(
         self, img_file_paths: list[ImageType], show_progress: bool = False
     ) -> list[Embedding]:
-        """Embed images in batches of ``embed_batch_size``, ``num_workers`` requests at a time."""
-        return super().get_image_embedding_batch(img_file_paths, show_progress=show_progress or self.show_progress)
+        """Embed images, one request each, at most ``num_workers`` in flight, in input order.
+
+        Every image is read and checked before the first request. A failed image raises
+        :class:`~stackit_chutes_core.EmbeddingItemsError` with its index in ``img_file_paths`` and
+        the vectors of all the others. One callback ``EMBEDDING`` event per ``embed_batch_size`` images.
+        """
+        items = self._items(img_file_paths)
+        with self._image_events(img_file_paths) as finish, self._progress(len(items), show_progress) as advance:
+            result = embed_items(self._endpoint(), items, on_item_done=advance, **self._image_options())
+            finish(result)
+        return result.vectors
 
     async def aget_image_embedding_batch(
         self, img_file_paths: list[ImageType], show_progress: bool = False
     ) -> list[Embedding]:
-        """Async :meth:`get_image_embedding_batch`."""
-        return await super().aget_image_embedding_batch(
-            img_file_paths, show_progress=show_progress or self.show_progress
-        )
+        """Async :meth:`get_image_embedding_batch` (one limit over all images, unlike the base class)."""
+        items = self._items(img_file_paths)
+        with self._image_events(img_file_paths) as finish, self._progress(len(items), show_progress) as advance:
+            result = await aembed_items(self._endpoint(), items, on_item_done=advance, **self._image_options())
+            finish(result)
+        return result.vectors
+
+    @contextmanager
+    def _image_events(self, images: Sequence[ImageType]) -> Iterator[Callable[[EmbeddingResult], None]]:
+        """Callback events as the base class sends them: one per ``embed_batch_size`` images."""
+        size = self.embed_batch_size
+        chunks = [range(i, min(i + size, len(images))) for i in range(0, len(images), size)]
+        payload = {EventPayload.SERIALIZED: self.to_payload()}
+        events = [self.callback_manager.on_event_start(CBEventType.EMBEDDING, payload=payload) for _ in chunks]
+        ended = False
+
+        def finish(result: EmbeddingResult) -> None:
+            nonlocal ended
+            ended = True
+            for event_id, chunk in zip(events, chunks, strict=True):
+                self.callback_manager.on_event_end(
+                    CBEventType.EMBEDDING,
+                    payload={
+                        EventPayload.CHUNKS: [images[i] for i in chunk],
+                        EventPayload.EMBEDDINGS: [result.vectors[i] for i in chunk],
+                    },
+                    event_id=event_id,
+                )
+
+        try:
+            yield finish
+        except Exception as exc:
+            if not ended:
+                for event_id in events:
+                    self.callback_manager.on_event_end(
+                        CBEventType.EMBEDDING, payload={EventPayload.EXCEPTION: exc}, event_id=event_id
+                    )
+            raise
+
+    @contextmanager
+    def _progress(self, total: int, show_progress: bool) -> Iterator[Callable[[int], object] | None]:
+        if not (show_progress or self.show_progress) or total == 0:
+            yield None
+            return
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, desc="Generating image embeddings") as bar:
+            yield lambda _index: bar.update(1)

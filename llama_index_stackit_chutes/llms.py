@@ -142,7 +142,7 @@ class StackitChutes(FunctionCallingLLM):
             kwargs["model"] = model
         callback_manager = kwargs.pop("callback_manager", None)
         super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)
-        parse_model(self.model, self.provider)  # unknown providers fail here, not on the first call
+        self._endpoint()  # unknown provider or missing key: fail here, before any request
 
     @classmethod
     def class_name(cls) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -262,8 +262,13 @@ async def aembed_texts(
     dimensions: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    limiter: asyncio.Semaphore | None = None,
 ) -> EmbeddingResult:
-    """Async :func:`embed_texts`."""
+    """Async :func:`embed_texts`.
+
+    ``limiter``: a semaphore shared with other concurrent calls (one overall limit, e.g. for
+    batches gathered by a framework); it replaces ``max_concurrency`` when given.
+    """
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
@@ -271,9 +276,14 @@ async def aembed_texts(
     if uses_chat_template(endpoint.route.info):
         items = [EmbeddingItem(text=t) for t in prepared]
         return await aembed_items(
-            endpoint, items, instruction=system or False, dimensions=dimensions, max_concurrency=max_concurrency
+            endpoint,
+            items,
+            instruction=system or False,
+            dimensions=dimensions,
+            max_concurrency=max_concurrency,
+            limiter=limiter,
         )
-    limit = asyncio.Semaphore(max(1, max_concurrency))
+    limit = limiter or asyncio.Semaphore(max(1, max_concurrency))
 
     async def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
         async with limit:
@@ -312,30 +322,34 @@ def embed_items(
     dimensions: int | None = None,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     allow_unverified_images: bool = False,
+    on_item_done: Callable[[int], object] | None = None,
 ) -> EmbeddingResult:
     """Embed multimodal items, one ``messages`` request each, at most ``max_concurrency`` at once.
 
     Raises :class:`EmbeddingItemsError` (with every failed index and the vectors that succeeded)
-    when some items fail.
+    when some items fail. ``on_item_done(index)`` is called as each item finishes (succeeded or
+    failed), from a worker thread, e.g. to advance a progress bar.
     """
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
     system = _item_instruction(endpoint, role, instruction)
 
-    def run(item: EmbeddingItem) -> tuple[list[float], Usage | None] | BaseException:
+    def run(index: int) -> tuple[list[float], Usage | None] | BaseException:
         try:
-            vectors, usage = _vectors_of(
-                post_json(endpoint, _PATH, build_messages_body(endpoint, item, system, dimensions)), 1, endpoint
-            )
+            body = build_messages_body(endpoint, items[index], system, dimensions)
+            vectors, usage = _vectors_of(post_json(endpoint, _PATH, body), 1, endpoint)
         except Exception as exc:
             return exc
+        finally:
+            if on_item_done is not None:
+                on_item_done(index)
         return vectors[0], usage
 
     if len(items) <= 1:
-        outcomes = [run(item) for item in items]
+        outcomes = [run(i) for i in range(len(items))]
     else:
         with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(items)))) as pool:
-            outcomes = list(pool.map(run, items))
+            outcomes = list(pool.map(run, range(len(items))))
     return _collect(endpoint, outcomes)
 
 
@@ -348,21 +362,31 @@ async def aembed_items(
     dimensions: int | None = None,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     allow_unverified_images: bool = False,
+    on_item_done: Callable[[int], object] | None = None,
+    limiter: asyncio.Semaphore | None = None,
 ) -> EmbeddingResult:
-    """Async :func:`embed_items`."""
+    """Async :func:`embed_items`.
+
+    ``limiter``: a semaphore shared with other concurrent calls (one overall limit); it replaces
+    ``max_concurrency`` when given.
+    """
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
     system = _item_instruction(endpoint, role, instruction)
-    limit = asyncio.Semaphore(max(1, max_concurrency))
+    limit = limiter or asyncio.Semaphore(max(1, max_concurrency))
 
-    async def run(item: EmbeddingItem) -> tuple[list[float], Usage | None] | BaseException:
+    async def run(index: int) -> tuple[list[float], Usage | None] | BaseException:
         try:
+            body = build_messages_body(endpoint, items[index], system, dimensions)
             async with limit:
-                raw = await apost_json(endpoint, _PATH, build_messages_body(endpoint, item, system, dimensions))
+                raw = await apost_json(endpoint, _PATH, body)
             vectors, usage = _vectors_of(raw, 1, endpoint)
         except Exception as exc:
             return exc
+        finally:
+            if on_item_done is not None:
+                on_item_done(index)
         return vectors[0], usage
 
-    outcomes = await asyncio.gather(*(run(item) for item in items))
+    outcomes = await asyncio.gather(*(run(i) for i in range(len(items))))
     return _collect(endpoint, outcomes)

@@ -3,7 +3,8 @@
 ::
 
     StackitChutesError                      base of everything below
-    ├── ConfigurationError (ValueError)     wrong setup, raised before any request
+    ├── ConfigurationError                  wrong setup, raised before any request (also at construction:
+    │                                       not a ValueError, so pydantic models let it through unwrapped)
     │   ├── UnknownProviderError            "foo/model": names the known providers, suggests the closest
     │   ├── MissingAPIKeyError              no key: names the environment variable to set
     │   ├── CapabilityError                 the model cannot do this (e.g. images to a text-only model)
@@ -63,8 +64,12 @@ class StackitChutesError(Exception):
     """Base class of every error this package raises."""
 
 
-class ConfigurationError(StackitChutesError, ValueError):
-    """The setup is wrong; raised before any request is sent."""
+class ConfigurationError(StackitChutesError):
+    """The setup is wrong; raised before any request is sent.
+
+    Deliberately not a ``ValueError``: pydantic wraps ``ValueError`` raised in validators into a
+    ``ValidationError``, which would hide this type when a LangChain or LlamaIndex model is built.
+    """
 
 
 class UnknownProviderError(ConfigurationError):

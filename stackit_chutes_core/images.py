@@ -113,15 +113,32 @@ def to_image_url(source: ImageSource, *, max_bytes: int = DEFAULT_MAX_IMAGE_BYTE
             raise InvalidInputError("Image file objects must be opened in binary mode ('rb').")
         return _bytes_to_data_url(bytes(data), source, max_bytes)
     if hasattr(source, "save") and hasattr(source, "mode"):  # a PIL image, without importing PIL
-        import io
-
-        buffer = io.BytesIO()
-        source.save(buffer, format="PNG")
-        return _bytes_to_data_url(buffer.getvalue(), source, max_bytes)
+        return _bytes_to_data_url(_encode_pil(source), source, max_bytes)
     raise InvalidInputError(
         f"Unsupported image source {_describe(source)}: pass a file path, http(s) URL, data URI, "
         "bytes, a binary file object or a PIL image."
     )
+
+
+# Modes Pillow can write as PNG; others (CMYK, YCbCr, HSV, I, F, ...) are converted to RGB(A) first.
+_PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I;16"})
+
+
+def _encode_pil(image: Any) -> bytes:
+    """Encode a PIL image: JPEG-decoded images stay JPEG (quality 95; PNG would be 5-10x larger), else PNG."""
+    import io
+
+    buffer = io.BytesIO()
+    try:
+        if str(getattr(image, "format", None) or "").upper() == "JPEG" and image.mode in ("L", "RGB", "CMYK"):
+            image.save(buffer, format="JPEG", quality=95)
+        else:
+            if image.mode not in _PNG_MODES and hasattr(image, "convert"):
+                image = image.convert("RGBA" if "A" in str(image.mode) else "RGB")
+            image.save(buffer, format="PNG")
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidInputError(f"The PIL image {_describe(image)} could not be encoded: {exc}") from exc
+    return buffer.getvalue()
 
 
 def _read_path(path: str | os.PathLike[str], max_bytes: int) -> str:

@@ -58,9 +58,7 @@ def _test_environment(pytestconfig: pytest.Config) -> Iterator[dict[str, str]]:
             targets.append(("STACKIT_BASE_URL", urls["stackit"], STACKIT.base_url))
         if "CHUTES_API_KEY" not in live:
             targets.append(("CHUTES_BASE_URL", urls["chutes"], CHUTES.base_url))
-            targets.append(
-                ("CHUTES_EMBEDDINGS_BASE_URL", urls["chutes_embeddings"], CHUTES.embeddings_base_url or "")
-            )
+            targets.append(("CHUTES_EMBEDDINGS_BASE_URL", urls["chutes_embeddings"], CHUTES.embeddings_base_url or ""))
         for env_name, local, real in targets:
             os.environ[env_name] = local
             cassette_harness.URL_REWRITES[local] = real

@@ -120,13 +120,9 @@ def _seed(prefix: str) -> str:
 
 def _parse_chutes_seed() -> dict[str, dict]:
     """Parse Mastra's Chutes table: Model | Image | Audio | Video | Tools | Streaming | Context Window."""
-    pattern = re.compile(
-        r"^chutes/(\S+) \| ([✓✗]) \| ([✓✗]) \| ([✓✗]) \| ([✓✗]) \| ([✓✗]) \| ([\d,]+) \|\s*$", re.M
-    )
+    pattern = re.compile(r"^chutes/(\S+) \| ([✓✗]) \| ([✓✗]) \| ([✓✗]) \| ([✓✗]) \| ([✓✗]) \| ([\d,]+) \|\s*$", re.M)
     rows = {}
-    for model_id, image, _audio, _video, tools, _streaming, context in pattern.findall(
-        _seed("002")
-    ):
+    for model_id, image, _audio, _video, tools, _streaming, context in pattern.findall(_seed("002")):
         rows[model_id] = {
             "image": image == "✓",
             "tools": tools == "✓",
@@ -264,9 +260,7 @@ def test_deprecated_stackit_models_marked():
         "neuralmagic/Mistral-Nemo-Instruct-2407-FP8",
     ):
         assert catalog.lookup("stackit", model_id).status == "deprecated", model_id
-    assert (
-        catalog.lookup("stackit", "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8").status == "retired"
-    )
+    assert catalog.lookup("stackit", "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8").status == "retired"
     for model_id in (
         "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8",
         "neuralmagic/Mistral-Nemo-Instruct-2407-FP8",
@@ -284,9 +278,7 @@ def test_stackit_embedding_rows():
     assert e5.id == "intfloat/e5-mistral-7b-instruct" and e5.kind == "embedding"
     assert e5.embedding_dimensions == 4096 and e5.context_window == 4096
     assert e5.accepts_dimensions is False
-    assert e5.query_instruction == (
-        "Given a web search query, retrieve relevant passages that answer the query"
-    )
+    assert e5.query_instruction == ("Given a web search query, retrieve relevant passages that answer the query")
     assert e5.document_instruction is None
     assert e5.input_modalities == ("text",) and not e5.capabilities.image_input
 
@@ -364,9 +356,7 @@ def test_chutes_embedding_row():
     assert emb is not None and emb.kind == "embedding"
     assert emb.embedding_dimensions == 4096 and emb.accepts_dimensions is True
     assert emb.input_modalities == ("text",) and not emb.capabilities.image_input
-    assert emb.query_instruction == (
-        "Given a web search query, retrieve relevant passages that answer the query"
-    )
+    assert emb.query_instruction == ("Given a web search query, retrieve relevant passages that answer the query")
     assert emb.price is None
     assert "embed.chutes.ai" in emb.notes
 
@@ -414,9 +404,7 @@ def test_refresh_updates_known_row():
         capabilities=catalog.Capabilities(),
     )
 
-    merged = catalog.refresh_from_models_endpoint(
-        "chutes", [copy.deepcopy(QWEN3_32B_TEE_ENTRY)], currency="USD"
-    )
+    merged = catalog.refresh_from_models_endpoint("chutes", [copy.deepcopy(QWEN3_32B_TEE_ENTRY)], currency="USD")
 
     assert [m.id for m in merged] == ["Qwen/Qwen3-32B-TEE"]
     info = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
@@ -464,9 +452,7 @@ def test_refresh_partial_entry_keeps_packaged_values():
 
 
 def test_refresh_is_undone_by_reset():
-    catalog.refresh_from_models_endpoint(
-        "chutes", [{"id": "example-org/Temp", "context_length": 10}], currency="USD"
-    )
+    catalog.refresh_from_models_endpoint("chutes", [{"id": "example-org/Temp", "context_length": 10}], currency="USD")
     assert catalog.lookup("chutes", "example-org/Temp") is not None
     catalog._rows = None
     catalog._aliases.clear()

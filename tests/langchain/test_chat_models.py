@@ -494,7 +494,7 @@ def test_openai_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
     monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "x-openai-leak: yes")
     monkeypatch.delenv("STACKIT_API_KEY")
-    with pytest.raises(ValueError, match="STACKIT_API_KEY"):
+    with pytest.raises(core.MissingAPIKeyError, match="STACKIT_API_KEY"):
         ChatStackitChutes(model=GPT_OSS)
     monkeypatch.setenv("STACKIT_API_KEY", "stackit-env-key")
     http = MockHTTP([json_reply(completion())])
@@ -505,7 +505,7 @@ def test_openai_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_embedding_models_are_refused() -> None:
-    with pytest.raises(ValueError, match="is an embedding model"):
+    with pytest.raises(core.CapabilityError, match="is an embedding model"):
         ChatStackitChutes(model="stackit/intfloat/e5-mistral-7b-instruct")
 
 

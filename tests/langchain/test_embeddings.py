@@ -107,15 +107,15 @@ def test_chutes_embeds_on_its_own_host_with_its_own_key() -> None:
 
 
 def test_dimensions_checked_against_the_catalog() -> None:
-    with pytest.raises(ValueError, match="does not accept `dimensions`"):
+    with pytest.raises(core.CapabilityError, match="does not accept `dimensions`"):
         StackitChutesEmbeddings(model=E5, dimensions=512)
-    with pytest.raises(ValueError, match="exceeds"):
+    with pytest.raises(core.CapabilityError, match="exceeds"):
         StackitChutesEmbeddings(model=QWEN_VL, dimensions=8192)
     assert StackitChutesEmbeddings(model=QWEN_VL, dimensions=1024).dimensions == 1024
 
 
 def test_chat_models_are_refused() -> None:
-    with pytest.raises(ValueError, match="is a chat model"):
+    with pytest.raises(core.CapabilityError, match="is a chat model"):
         StackitChutesEmbeddings(model="stackit/openai/gpt-oss-120b")
 
 
