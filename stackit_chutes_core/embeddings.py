@@ -23,7 +23,7 @@ import struct
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core.catalog import ModelInfo
@@ -53,6 +53,8 @@ __all__ = [
 
 _PATH = "/embeddings"
 InputRole = Literal["document", "query"]
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_MAX_CONCURRENCY = 8
 
@@ -170,6 +172,8 @@ def _vector(value: Any) -> list[float]:
     if isinstance(value, str):  # base64 little-endian float32, should a server ignore encoding_format
         raw = base64.b64decode(value)
         return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    if isinstance(value, list):  # already the decoded JSON list: no per-element copy
+        return value
     return [float(x) for x in value]
 
 
@@ -200,6 +204,21 @@ def _batches(texts: Sequence[str], size: int) -> list[Sequence[str]]:
     if size < 1:
         raise InvalidInputError(f"batch size must be >= 1, got {size}.")
     return [texts[i : i + size] for i in range(0, len(texts), size)]
+
+
+def _thread_map(run: Callable[[_T], _R], args: Sequence[_T], max_concurrency: int) -> list[_R]:
+    """``map`` on up to ``max_concurrency`` threads (inline for a single argument)."""
+    if len(args) <= 1:
+        return [run(arg) for arg in args]
+    with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(args)))) as pool:
+        return list(pool.map(run, args))
+
+
+def _joined(endpoint: Endpoint, results: Sequence[tuple[list[list[float]], Usage | None]]) -> EmbeddingResult:
+    """Batch results in order as one result."""
+    return EmbeddingResult(
+        [v for vectors, _ in results for v in vectors], _sum_usage([u for _, u in results]), endpoint.model_id
+    )
 
 
 def _prepare_texts(
@@ -243,14 +262,7 @@ def embed_texts(
             post_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions)), len(batch), endpoint
         )
 
-    if len(batches) == 1:
-        results = [run(batches[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(batches)))) as pool:
-            results = list(pool.map(run, batches))
-    return EmbeddingResult(
-        [v for vecs, _ in results for v in vecs], _sum_usage([u for _, u in results]), endpoint.model_id
-    )
+    return _joined(endpoint, _thread_map(run, batches, max_concurrency))
 
 
 async def aembed_texts(
@@ -290,10 +302,7 @@ async def aembed_texts(
             raw = await apost_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions))
         return _vectors_of(raw, len(batch), endpoint)
 
-    results = await asyncio.gather(*(run(b) for b in _batches(prepared, batch_size)))
-    return EmbeddingResult(
-        [v for vecs, _ in results for v in vecs], _sum_usage([u for _, u in results]), endpoint.model_id
-    )
+    return _joined(endpoint, await asyncio.gather(*(run(b) for b in _batches(prepared, batch_size))))
 
 
 def _item_instruction(endpoint: Endpoint, role: InputRole, instruction: str | bool | None) -> str | None:
@@ -309,8 +318,7 @@ def _collect(
             raise failures[0]  # one cause for everything (bad key, wrong model): raise it as is
         partial = [None if isinstance(o, BaseException) else o[0] for o in outcomes]
         raise EmbeddingItemsError(provider=endpoint.provider.name, failures=failures, partial=partial)
-    done = [o for o in outcomes if not isinstance(o, BaseException)]
-    return EmbeddingResult([v for v, _ in done], _sum_usage([u for _, u in done]), endpoint.model_id)
+    return _joined(endpoint, [([o[0]], o[1]) for o in outcomes if not isinstance(o, BaseException)])
 
 
 def embed_items(
@@ -345,12 +353,7 @@ def embed_items(
                 on_item_done(index)
         return vectors[0], usage
 
-    if len(items) <= 1:
-        outcomes = [run(i) for i in range(len(items))]
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(items)))) as pool:
-            outcomes = list(pool.map(run, range(len(items))))
-    return _collect(endpoint, outcomes)
+    return _collect(endpoint, _thread_map(run, range(len(items)), max_concurrency))
 
 
 async def aembed_items(
