@@ -8,8 +8,8 @@ per image.
 
 Concurrency: ``num_workers`` is one overall limit on requests in flight for a batch call. LlamaIndex's
 base ``aget_image_embedding_batch`` gathers every batch at once (and ``aget_text_embedding_batch``
-runs ``num_workers`` batches, each of which fans out per item for chat-template models), so the batch
-methods here share a single limiter across all their batches.
+runs ``num_workers`` batches, each of which may fan out per item when a document instruction sends
+texts through ``messages``), so the batch methods here share a single limiter across all batches.
 """
 
 from __future__ import annotations

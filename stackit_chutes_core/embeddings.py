@@ -10,9 +10,11 @@ Two wire forms, both on ``POST /embeddings``:
   vLLM rejects it). Items are fanned out concurrently under a limit; results keep input order.
 
 Instruction-aware models get their task instruction from the catalog: e5-style models prefix queries
-with ``Instruct: {task}\\nQuery: {q}`` (documents go raw); chat-template models (Qwen3-VL-Embedding)
-take the instruction as the system message, for text as well as images, so that text queries and
-images land in one space.
+with ``Instruct: {task}\nQuery: {q}`` (documents go raw). Chat-template models (Qwen3-VL-Embedding)
+embed text documents through ``input`` like any text model (batched: one request per batch, which
+matters under per-minute request limits), while text *queries* go through ``messages`` with the
+query instruction as the system turn, so that they land in the same space as the images they are
+meant to find. An explicit document instruction also routes documents through ``messages``.
 """
 
 from __future__ import annotations
@@ -221,14 +223,17 @@ def _joined(endpoint: Endpoint, results: Sequence[tuple[list[list[float]], Usage
     )
 
 
-def _prepare_texts(
+def _text_plan(
     endpoint: Endpoint, texts: Sequence[str], role: InputRole, instruction: str | bool | None
-) -> tuple[list[str], str | None]:
+) -> tuple[list[str], str | None, bool]:
+    """``(texts to send, system instruction, via messages?)`` for a text embedding call."""
     info = endpoint.route.info
     task = _instruction(info, role, instruction)
     if uses_chat_template(info):
-        return list(texts), task
-    return ([format_query(t, task) for t in texts] if role == "query" else list(texts)), None
+        if role == "query" or isinstance(instruction, str):
+            return list(texts), task, True
+        return list(texts), None, False
+    return ([format_query(t, task) for t in texts] if role == "query" else list(texts)), None, False
 
 
 def embed_texts(
@@ -249,8 +254,8 @@ def embed_texts(
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
-    prepared, system = _prepare_texts(endpoint, texts, role, instruction)
-    if uses_chat_template(endpoint.route.info):
+    prepared, system, via_messages = _text_plan(endpoint, texts, role, instruction)
+    if via_messages:
         items = [EmbeddingItem(text=t) for t in prepared]
         return embed_items(
             endpoint, items, instruction=system or False, dimensions=dimensions, max_concurrency=max_concurrency
@@ -284,8 +289,8 @@ async def aembed_texts(
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
-    prepared, system = _prepare_texts(endpoint, texts, role, instruction)
-    if uses_chat_template(endpoint.route.info):
+    prepared, system, via_messages = _text_plan(endpoint, texts, role, instruction)
+    if via_messages:
         items = [EmbeddingItem(text=t) for t in prepared]
         return await aembed_items(
             endpoint,

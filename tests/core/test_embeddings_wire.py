@@ -87,6 +87,12 @@ def messages_answer(request: httpx2.Request) -> httpx2.Response:
     )
 
 
+def either_answer(request: httpx2.Request) -> httpx2.Response:
+    """Answer an ``input`` or a ``messages`` body, whichever was sent."""
+    body = json.loads(request.content)
+    return input_answer(request) if "input" in body else messages_answer(request)
+
+
 def ep(model: str, recorder: Recorder, **kwargs: Any) -> Any:
     return resolve_endpoint(
         model,
@@ -328,33 +334,49 @@ def test_instruction_override_and_disable_for_items() -> None:
     assert [m["role"] for m in without["messages"]] == ["user", "assistant"]
 
 
-def test_qwen3_vl_text_goes_through_messages_with_instructions() -> None:
-    recorder = Recorder(messages_answer)
+def test_qwen3_vl_documents_are_batched_through_input_and_queries_use_messages() -> None:
+    # Documents: batched `input`, like any text model (STACKIT: "can be used just like text-only
+    # embedding models"). Queries: the messages form with the query instruction as the system turn,
+    # so that a text query lands in the space of the images it should find.
+    recorder = Recorder(either_answer)
     endpoint = ep(QWEN_VL, recorder)
     assert uses_chat_template(endpoint.route.info)
     docs = embed_texts(endpoint, ["doc one", "doc two"])
     query = embed_texts(endpoint, ["find cats"], role="query")
-    bodies = recorder.bodies()
-    assert len(bodies) == 3  # one request per text
-    for body in bodies:
-        assert "input" not in body
-        assert body["continue_final_message"] is True
-        assert body["add_special_tokens"] is True
-        assert body["encoding_format"] == "float"
-        assert body["messages"][-1] == {"role": "assistant", "content": [{"type": "text", "text": ""}]}
-    doc_bodies = [b for b in bodies if b["messages"][0]["content"][0]["text"] == DOC_INSTRUCTION]
-    assert sorted(b["messages"][1]["content"][0]["text"] for b in doc_bodies) == ["doc one", "doc two"]
-    query_body = next(b for b in bodies if b["messages"][0]["content"][0]["text"] == QUERY_INSTRUCTION)
+    doc_body, query_body = recorder.bodies()
+    assert doc_body == {
+        "model": "Qwen/Qwen3-VL-Embedding-8B",
+        "input": ["doc one", "doc two"],
+        "encoding_format": "float",
+    }
+    assert "input" not in query_body
+    assert query_body["continue_final_message"] is True
+    assert query_body["add_special_tokens"] is True
+    assert query_body["encoding_format"] == "float"
+    assert query_body["messages"][0] == {"role": "system", "content": [{"type": "text", "text": QUERY_INSTRUCTION}]}
     # The query instruction is the system message, not an e5-style "Instruct:" prefix.
     assert query_body["messages"][1] == {"role": "user", "content": [{"type": "text", "text": "find cats"}]}
+    assert query_body["messages"][-1] == {"role": "assistant", "content": [{"type": "text", "text": ""}]}
     assert docs.vectors == [vector_for("doc one"), vector_for("doc two")]
     assert query.vectors == [vector_for("find cats")]
 
 
-def test_qwen3_vl_text_dimensions_pass_through_messages() -> None:
-    recorder = Recorder(messages_answer)
-    embed_texts(ep(QWEN_VL, recorder), ["a"], dimensions=256)
-    assert recorder.last_body()["dimensions"] == 256
+def test_qwen3_vl_explicit_document_instruction_uses_messages() -> None:
+    recorder = Recorder(either_answer)
+    embed_texts(ep(QWEN_VL, recorder), ["doc one", "doc two"], instruction=DOC_INSTRUCTION)
+    bodies = recorder.bodies()
+    assert len(bodies) == 2  # one request per text: an instruction needs the system turn
+    for body in bodies:
+        assert "input" not in body
+        assert body["messages"][0]["content"][0]["text"] == DOC_INSTRUCTION
+
+
+def test_qwen3_vl_text_dimensions_pass_through_both_forms() -> None:
+    recorder = Recorder(either_answer)
+    endpoint = ep(QWEN_VL, recorder)
+    embed_texts(endpoint, ["a"], dimensions=256)
+    embed_texts(endpoint, ["b"], role="query", dimensions=256)
+    assert [body["dimensions"] for body in recorder.bodies()] == [256, 256]
 
 
 def test_build_messages_body_without_instruction() -> None:

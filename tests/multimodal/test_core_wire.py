@@ -152,11 +152,17 @@ def test_never_normalize_in_any_body(emulator: ProviderEmulator, stackit_url: st
     embed_texts(endpoint, ["a", "b"], role="query", dimensions=DIMS)
     asyncio.run(aembed_texts(endpoint, ["c"]))
     bodies = [body_of(r) for r in emulator.requests]
-    assert len(bodies) == 9  # one request per item, texts included (chat-template model)
+    # One messages request per item and per query text; the document texts go as one `input` batch.
+    messages_bodies = [b for b in bodies if "messages" in b]
+    input_bodies = [b for b in bodies if "input" in b]
+    assert len(messages_bodies) == 8 and input_bodies == [
+        {"model": QWEN_VL_ID, "input": ["c"], "encoding_format": "float"}
+    ]
     for body in bodies:
         assert "normalize" not in body
-        assert "input" not in body
         assert "add_generation_prompt" not in body
+    for body in messages_bodies:
+        assert "input" not in body
         assert body["continue_final_message"] is True and body["add_special_tokens"] is True
 
 

@@ -200,7 +200,8 @@ class TestRequests:
             assert [m["role"] for m in query["messages"]] == ["user", "assistant"]
         else:
             assert query["messages"][0]["content"][0]["text"] == system
-        assert document["messages"][0]["content"][0]["text"] == DOCUMENT_INSTRUCTION
+        # Documents are batched through `input` like any text model (one request per batch).
+        assert document["input"] == ["a document"] and "messages" not in document
 
     def test_http_url_passed_as_url(self, emulator: ProviderEmulator, stackit_url: str) -> None:
         _wired(stackit_url).get_image_embedding("https://images.example.org/cat.png")
@@ -363,11 +364,11 @@ class TestOneConcurrencyLimit:
         assert server.peak == 3
 
     def test_async_text_batches_of_a_chat_template_model_share_one_limit(self) -> None:
-        # Qwen3-VL texts are one request each: run_jobs(3 batches) x 3 items would be 9 in flight.
+        # 16 documents in batches of 4 (through `input`): 4 requests, never more than 3 in flight.
         server = _Peak()
         model = server.model(embed_batch_size=4, num_workers=3)
         vectors = asyncio.run(model.aget_text_embedding_batch([f"text {i}" for i in range(16)]))
-        assert len(vectors) == 16 and server.total == 16
+        assert len(vectors) == 16 and server.total == 4
         assert server.peak == 3
 
     def test_async_text_batches_without_num_workers_are_bounded(self) -> None:
