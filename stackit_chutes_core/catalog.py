@@ -46,6 +46,9 @@ class Capabilities:
     """Accepts images (chat: ``image_url`` parts; embeddings: the ``messages`` payload)."""
     reasoning_effort: tuple[str, ...] = ()
     """Accepted ``reasoning_effort`` values; empty when the model has no effort control."""
+    reasoning_in_content: bool = False
+    """Reasoning arrives inside ``content`` as ``<think>...</think>``, possibly without the opening
+    tag (R1-style models whose chat template opens it in the prompt)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,7 @@ def _row_from_json(raw: Mapping[str, Any]) -> ModelInfo:
             reasoning=bool(caps.get("reasoning", False)),
             image_input=bool(caps.get("image_input", False)),
             reasoning_effort=tuple(caps.get("reasoning_effort", ())),
+            reasoning_in_content=bool(caps.get("reasoning_in_content", False)),
         ),
         input_modalities=tuple(raw.get("input_modalities", ("text",))),
         embedding_dimensions=raw.get("embedding_dimensions"),

@@ -36,11 +36,18 @@ class ThinkTagSplitter:
     Feed each content delta to :meth:`feed`; it returns ``(text, reasoning)`` parts that are safe to
     emit now, holding back only a possible partial tag. Call :meth:`flush` at the end of the stream.
     A stream that never shows a tag is passed through unchanged after its first characters.
+
+    With ``expect_reasoning=True`` (the catalog says the model reasons inside its content, R1-style),
+    content without an opening tag is held back until a bare ``</think>`` splits it (the chat
+    template opened the tag in the prompt), until :meth:`release` is called (the reasoning came in a
+    separate field after all), or until :meth:`flush`; only such models pay for the buffering.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, expect_reasoning: bool = False) -> None:
         self._buffer = ""
-        self._state = "start"  # start -> thinking -> answer_lead -> answer, or start -> answer
+        self._expect_reasoning = expect_reasoning
+        # start -> thinking -> answer_lead -> answer; start -> answer; start -> bare -> answer_lead -> answer
+        self._state = "start"
 
     def feed(self, delta: str) -> tuple[str, str]:
         """Consume a content delta; return ``(text, reasoning)`` to emit."""
@@ -58,6 +65,9 @@ class ThinkTagSplitter:
                     continue
                 if OPEN_TAG.startswith(stripped):  # could still become "<think>"
                     return "", ""
+                if self._expect_reasoning:
+                    self._state = "bare"
+                    continue
                 # No opening tag: it may still be an implicit "...</think>" stream, but we cannot
                 # hold the whole answer back, so treat it as plain text from here on.
                 self._state = "answer"
@@ -73,6 +83,14 @@ class ThinkTagSplitter:
                 reasoning_out.append(self._buffer[:safe])
                 self._buffer = self._buffer[safe:]
                 break
+            if self._state == "bare":
+                head, closed, tail = self._buffer.partition(CLOSE_TAG)
+                if not closed:
+                    break
+                reasoning_out.append(head.strip())
+                self._buffer = tail
+                self._state = "answer_lead"
+                continue
             if self._state == "answer_lead":  # drop whitespace right after </think>
                 self._buffer = self._buffer.lstrip()
                 if not self._buffer:
@@ -83,6 +101,14 @@ class ThinkTagSplitter:
             self._buffer = ""
             break
         return "".join(text_out), "".join(reasoning_out)
+
+    def release(self) -> str:
+        """Stop waiting for a bare ``</think>``: return the held-back content as answer text."""
+        if self._state != "bare":
+            return ""
+        held, self._buffer = self._buffer, ""
+        self._state = "answer"
+        return held
 
     def flush(self) -> tuple[str, str]:
         """Emit whatever is held back at the end of the stream."""

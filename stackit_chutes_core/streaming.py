@@ -45,7 +45,8 @@ class ChatStreamState:
         self._endpoint = endpoint
         self._provider = endpoint.provider
         self._require_finish = require_finish
-        self._splitter = ThinkTagSplitter()
+        info = endpoint.route.info
+        self._splitter = ThinkTagSplitter(expect_reasoning=info is not None and info.capabilities.reasoning_in_content)
         self._calls: list[_CallBuffer] = []
         self._by_raw_index: dict[int | None, int] = {}
         self._by_id: dict[str, int] = {}
@@ -129,10 +130,12 @@ class ChatStreamState:
             from stackit_chutes_core.chat import reasoning_of
 
             reasoning = reasoning_of(raw_delta, self._provider) or ""
+            # Reasoning in its own field: any content held for a bare "</think>" is plain answer text.
+            text = self._splitter.release() if reasoning else ""
             content = raw_delta.get("content")
-            text = ""
             if isinstance(content, str) and content:
-                text, tagged = self._splitter.feed(content)
+                fed, tagged = self._splitter.feed(content)
+                text += fed
                 reasoning += tagged
             delta.text, delta.reasoning = text, reasoning
             delta.tool_calls = self._tool_deltas(raw_delta.get("tool_calls"))

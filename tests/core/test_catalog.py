@@ -153,9 +153,11 @@ def test_rows_well_formed(raw):
         assert row["provider"] in {"stackit", "chutes"}
         assert row["kind"] in {"chat", "embedding"}
         assert row["status"] in {"active", "deprecated", "retired"}
-        assert set(row["capabilities"]) == {
+        assert set(row["capabilities"]) - {"reasoning_in_content"} == {
             "tools", "structured_output", "reasoning", "image_input", "reasoning_effort",
         }  # fmt: skip
+        if row["capabilities"].get("reasoning_in_content"):
+            assert row["capabilities"]["reasoning"], row["id"]
         assert row["notes"], row["id"]
         assert ("image" in row["input_modalities"]) == row["capabilities"]["image_input"], row["id"]
         for key in ("context_window", "max_output_tokens", "embedding_dimensions"):

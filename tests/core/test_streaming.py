@@ -234,15 +234,6 @@ def test_held_back_prefix_is_flushed_at_the_end() -> None:
     assert result.text == "<thi"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core bug: ThinkTagSplitter (reasoning.py) only recognises the bare '...</think>' form in "
-        "non-stream replies (split_think); in a stream without an opening <think> it switches to "
-        "'answer' on the first characters, so the reasoning and the literal '</think>' are emitted "
-        "as answer text and ChatStreamState.result() keeps them in .text"
-    ),
-)
 def test_bare_closing_think_tag_in_stream() -> None:
     chunks = [
         chunk({"content": "Let me "}),
@@ -253,6 +244,33 @@ def test_bare_closing_think_tag_in_stream() -> None:
     deltas, result = feed(chunks, "chutes/deepseek-ai/DeepSeek-R1-0528")
     assert "</think>" not in text_of(deltas)
     assert (result.text, result.reasoning) == ("The answer is 4.", "Let me add.")
+
+
+def test_reasoning_model_without_tags_releases_its_answer_at_the_end() -> None:
+    # A reasoning model that did not think this time: nothing is lost, the text arrives at the end.
+    chunks = [chunk({"content": "Just "}), chunk({"content": "4."}), chunk({}, finish_reason="stop")]
+    deltas, result = feed(chunks, "chutes/deepseek-ai/DeepSeek-R1-0528")
+    assert (text_of(deltas), result.text, result.reasoning) == ("Just 4.", "Just 4.", None)
+
+
+def test_reasoning_field_releases_held_content_as_text() -> None:
+    chunks = [
+        chunk({"content": "Sure: "}),
+        chunk({"reasoning_content": "thinking"}),
+        chunk({"content": "4."}),
+        chunk({}, finish_reason="stop"),
+    ]
+    deltas, result = feed(chunks, "chutes/deepseek-ai/DeepSeek-R1-0528")
+    assert (result.text, result.reasoning) == ("Sure: 4.", "thinking")
+    assert text_of(deltas) == "Sure: 4."
+
+
+def test_models_not_known_to_reason_stream_text_immediately() -> None:
+    deltas, _ = feed(
+        [chunk({"content": "Hello"}), chunk({}, finish_reason="stop")],
+        "stackit/cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic",
+    )
+    assert deltas[0].text == "Hello"  # not held back
 
 
 # --- tool calls -----------------------------------------------------------------------------------
