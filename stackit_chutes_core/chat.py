@@ -9,7 +9,6 @@ makes models hallucinate tool calls), the thinking toggle (``chat_template_kwarg
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from stackit_chutes_core import catalog
 from stackit_chutes_core.errors import APIError, CapabilityError
 from stackit_chutes_core.providers import Provider
-from stackit_chutes_core.reasoning import split_think
+from stackit_chutes_core.reasoning import reasoning_of, split_think
 from stackit_chutes_core.routing import Endpoint
 from stackit_chutes_core.streaming import ChatStreamState
 from stackit_chutes_core.transport import apost_json, apost_stream, post_json, post_stream
@@ -31,6 +30,8 @@ from stackit_chutes_core.types import (
     ToolCall,
     ToolSpec,
     Usage,
+    arguments_to_str,
+    fallback_call_id,
 )
 
 __all__ = [
@@ -176,33 +177,6 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):  # a few servers answer with content parts
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return str(content)
-
-
-def fallback_call_id(response_id: str | None, position: int, name: str, arguments: str) -> str:
-    """A deterministic id for a tool call the provider sent without one.
-
-    Deterministic, so that replaying a conversation sends byte-identical history.
-    """
-    digest = hashlib.sha256(f"{response_id}|{position}|{name}|{arguments}".encode()).hexdigest()
-    return f"call_{digest[:24]}"
-
-
-def arguments_to_str(arguments: Any) -> str:
-    """Tool-call arguments as a JSON string (some servers send a dict or ``null``)."""
-    if arguments is None:
-        return ""
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments, ensure_ascii=False)
-
-
-def reasoning_of(container: Mapping[str, Any], provider: Provider) -> str | None:
-    """The first non-empty reasoning field of a message or delta."""
-    for name in provider.reasoning_fields:
-        value = container.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:

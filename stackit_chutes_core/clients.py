@@ -56,6 +56,14 @@ def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
     return kwargs
 
 
+def _new_client(cls: type[_ClientT], endpoint: Endpoint, http_client: Any) -> _ClientT:
+    """A scrubbed client for ``endpoint`` (built outside the pool lock: it loads the TLS bundle, ~20 ms)."""
+    kwargs = _client_kwargs(endpoint)
+    if http_client is not None:
+        kwargs["http_client"] = http_client
+    return _scrub(cls(**kwargs), endpoint)
+
+
 def _remember(pool: OrderedDict[tuple[Any, ...], _ClientT], key: tuple[Any, ...], client: _ClientT) -> None:
     pool[key] = client
     pool.move_to_end(key)
@@ -69,11 +77,7 @@ def sync_client_for(endpoint: Endpoint) -> openai.OpenAI:
     client = _sync_clients.get(key)
     if client is not None:
         return client
-    kwargs = _client_kwargs(endpoint)
-    if endpoint.http_client is not None:
-        kwargs["http_client"] = endpoint.http_client
-    # Built outside the lock (it loads the TLS bundle, ~20 ms); the first one stored wins.
-    fresh = _scrub(openai.OpenAI(**kwargs), endpoint)
+    fresh = _new_client(openai.OpenAI, endpoint, endpoint.http_client)  # the first one stored wins
     with _lock:
         client = _sync_clients.get(key)
         if client is None:
@@ -90,10 +94,7 @@ def async_client_for(endpoint: Endpoint) -> openai.AsyncOpenAI:
     client = pool.get(key) if pool is not None else None
     if client is not None:
         return client
-    kwargs = _client_kwargs(endpoint)
-    if endpoint.http_async_client is not None:
-        kwargs["http_client"] = endpoint.http_async_client
-    fresh = _scrub(openai.AsyncOpenAI(**kwargs), endpoint)
+    fresh = _new_client(openai.AsyncOpenAI, endpoint, endpoint.http_async_client)
     with _lock:
         pool = _async_clients.setdefault(loop, OrderedDict())
         client = pool.get(key)

@@ -310,10 +310,6 @@ async def aembed_texts(
     return _joined(endpoint, await asyncio.gather(*(run(b) for b in _batches(prepared, batch_size))))
 
 
-def _item_instruction(endpoint: Endpoint, role: InputRole, instruction: str | bool | None) -> str | None:
-    return _instruction(endpoint.route.info, role, instruction)
-
-
 def _collect(
     endpoint: Endpoint, outcomes: Sequence[tuple[list[float], Usage | None] | BaseException]
 ) -> EmbeddingResult:
@@ -345,7 +341,7 @@ def embed_items(
     """
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
-    system = _item_instruction(endpoint, role, instruction)
+    system = _instruction(endpoint.route.info, role, instruction)
 
     def run(index: int) -> tuple[list[float], Usage | None] | BaseException:
         try:
@@ -380,7 +376,7 @@ async def aembed_items(
     """
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
-    system = _item_instruction(endpoint, role, instruction)
+    system = _instruction(endpoint.route.info, role, instruction)
     limit = limiter or asyncio.Semaphore(max(1, max_concurrency))
 
     async def run(index: int) -> tuple[list[float], Usage | None] | BaseException:

@@ -4,12 +4,18 @@ Models served without a reasoning parser put their chain of thought in the conte
 occur: a full ``<think>...</think>`` block, and a bare ``...</think>`` when the chat template
 already opened the tag in the prompt. :func:`split_think` handles complete texts;
 :class:`ThinkTagSplitter` does the same incrementally for streams, where a tag may be cut across
-chunks.
+chunks. :func:`reasoning_of` reads reasoning from its own field (``reasoning`` on newer vLLM,
+``reasoning_content`` on SGLang and older vLLM), for messages and stream deltas alike.
 """
 
 from __future__ import annotations
 
-__all__ = ["ThinkTagSplitter", "split_think"]
+from collections.abc import Mapping
+from typing import Any
+
+from stackit_chutes_core.providers import Provider
+
+__all__ = ["ThinkTagSplitter", "reasoning_of", "split_think"]
 
 OPEN_TAG = "<think>"
 CLOSE_TAG = "</think>"
@@ -124,3 +130,12 @@ def _safe_prefix(buffer: str, tag: str) -> int:
         if tag.startswith(buffer[-keep:]):
             return len(buffer) - keep
     return len(buffer)
+
+
+def reasoning_of(container: Mapping[str, Any], provider: Provider) -> str | None:
+    """The first non-empty reasoning field of a message or delta."""
+    for name in provider.reasoning_fields:
+        value = container.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stackit_chutes_core.errors import StreamError
-from stackit_chutes_core.reasoning import ThinkTagSplitter
-from stackit_chutes_core.types import ChatDelta, ChatResult, ToolCall, ToolCallDelta, Usage
+from stackit_chutes_core.reasoning import ThinkTagSplitter, reasoning_of
+from stackit_chutes_core.types import (
+    ChatDelta,
+    ChatResult,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+    arguments_to_str,
+    fallback_call_id,
+)
 
 if TYPE_CHECKING:
     from stackit_chutes_core.routing import Endpoint
@@ -92,8 +100,6 @@ class ChatStreamState:
             name = function.get("name") or None
             fragment = function.get("arguments")
             if fragment is not None and not isinstance(fragment, str):
-                from stackit_chutes_core.chat import arguments_to_str
-
                 fragment = arguments_to_str(fragment)
             fragment = fragment or ""
             if name and not buffer.name:
@@ -127,8 +133,6 @@ class ChatStreamState:
         choices = chunk.get("choices") or ()
         for choice in choices[:1]:
             raw_delta = choice.get("delta") or {}
-            from stackit_chutes_core.chat import reasoning_of
-
             reasoning = reasoning_of(raw_delta, self._provider) or ""
             # Reasoning in its own field: any content held for a bare "</think>" is plain answer text.
             text = self._splitter.release() if reasoning else ""
@@ -169,8 +173,6 @@ class ChatStreamState:
 
     def result(self) -> ChatResult:
         """Everything streamed so far, aggregated."""
-        from stackit_chutes_core.chat import fallback_call_id
-
         calls = []
         for position, buffer in enumerate(self._calls):
             arguments = "".join(buffer.arguments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ __all__ = [
     "ToolCallDelta",
     "ToolSpec",
     "Usage",
+    "arguments_to_str",
+    "fallback_call_id",
 ]
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
@@ -185,3 +188,21 @@ class ChatDelta:
     usage: Usage | None = None
     model: str | None = None
     id: str | None = None
+
+
+def fallback_call_id(response_id: str | None, position: int, name: str, arguments: str) -> str:
+    """A deterministic id for a tool call the provider sent without one.
+
+    Deterministic, so that replaying a conversation sends byte-identical history.
+    """
+    digest = hashlib.sha256(f"{response_id}|{position}|{name}|{arguments}".encode()).hexdigest()
+    return f"call_{digest[:24]}"
+
+
+def arguments_to_str(arguments: Any) -> str:
+    """Tool-call arguments as a JSON string (some servers send a dict or ``null``)."""
+    if arguments is None:
+        return ""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments, ensure_ascii=False)
