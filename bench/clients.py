@@ -71,7 +71,7 @@ async def close_core_async_clients() -> None:
     """
     import asyncio
 
-    from stackit_chutes_core import clients as core_clients
+    from stackit_chutes_core import _clients as core_clients
 
     pool = core_clients._async_clients.pop(asyncio.get_running_loop(), None)
     for client in (pool or {}).values():

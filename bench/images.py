@@ -79,7 +79,7 @@ def _cases(base_urls: dict[str, str]) -> list[Case]:
     base = base_urls["stackit"]
 
     def core_default() -> int:
-        from stackit_chutes_core.embeddings import DEFAULT_MAX_CONCURRENCY
+        from stackit_chutes_core._embeddings import DEFAULT_MAX_CONCURRENCY
 
         return DEFAULT_MAX_CONCURRENCY
 

@@ -14,7 +14,7 @@ import stackit_chutes_core as core
 from langchain_stackit_chutes._base import ProviderConnection, Purpose, route_of
 from langchain_stackit_chutes._convert import image_block_to_url
 from langchain_stackit_chutes._errors import to_langchain_error
-from stackit_chutes_core.images import DEFAULT_MAX_IMAGE_BYTES
+from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES
 
 __all__ = ["MultimodalInput", "StackitChutesEmbeddings"]
 

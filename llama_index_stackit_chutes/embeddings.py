@@ -38,7 +38,7 @@ from stackit_chutes_core import (
     resolve_endpoint,
     to_image_url,
 )
-from stackit_chutes_core.images import DEFAULT_MAX_IMAGE_BYTES
+from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES
 
 __all__ = ["DEFAULT_EMBED_BATCH_SIZE", "DEFAULT_NUM_WORKERS", "StackitChutesEmbedding"]
 

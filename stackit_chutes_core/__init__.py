@@ -8,7 +8,7 @@ speaks the OpenAI wire format once (with every provider quirk), and raises one e
 from stackit_chutes_core import catalog
 from stackit_chutes_core._version import __version__
 from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
-from stackit_chutes_core.chat import (
+from stackit_chutes_core._chat import (
     achat,
     astream_chat,
     build_chat_body,
@@ -16,9 +16,9 @@ from stackit_chutes_core.chat import (
     parse_chat_response,
     stream_chat,
 )
-from stackit_chutes_core.clients import async_client_for, clear_client_cache, sync_client_for
-from stackit_chutes_core.discovery import refresh_catalog
-from stackit_chutes_core.embeddings import (
+from stackit_chutes_core._clients import async_client_for, clear_client_cache, sync_client_for
+from stackit_chutes_core._discovery import refresh_catalog
+from stackit_chutes_core._embeddings import (
     EmbeddingItem,
     EmbeddingResult,
     aembed_items,
@@ -51,11 +51,11 @@ from stackit_chutes_core.errors import (
     StreamError,
     UnknownProviderError,
 )
-from stackit_chutes_core.images import detect_mime, to_image_url
-from stackit_chutes_core.pricing import Cost, estimate_cost
+from stackit_chutes_core._images import detect_mime, to_image_url
+from stackit_chutes_core._pricing import Cost, estimate_cost
 from stackit_chutes_core.providers import Provider, get_provider, known_providers, register_provider
 from stackit_chutes_core.routing import Endpoint, ModelRoute, parse_model, resolve_endpoint
-from stackit_chutes_core.streaming import ChatStreamState
+from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,

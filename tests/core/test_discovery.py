@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from stackit_chutes_core import MissingAPIKeyError, catalog, discovery, refresh_catalog
+from stackit_chutes_core import MissingAPIKeyError, catalog, refresh_catalog
+from stackit_chutes_core import _discovery as discovery
 from tests.emulator import ProviderEmulator
 
 

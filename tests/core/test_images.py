@@ -1,4 +1,4 @@
-"""Image inputs -> ``image_url`` strings (``stackit_chutes_core.images``; providers.md §1.8 data URLs)."""
+"""Image inputs -> ``image_url`` strings (``stackit_chutes_core._images``; providers.md §1.8 data URLs)."""
 
 from __future__ import annotations
 

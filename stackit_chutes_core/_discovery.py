@@ -18,7 +18,7 @@ from stackit_chutes_core.catalog import ModelInfo, refresh_from_models_endpoint
 from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError
 from stackit_chutes_core.providers import get_provider, known_providers
 from stackit_chutes_core.routing import resolve_endpoint
-from stackit_chutes_core.transport import _options, translate_error
+from stackit_chutes_core._transport import _options, translate_error
 
 __all__ = ["refresh_catalog"]
 
@@ -57,7 +57,7 @@ def refresh_catalog(
         fetched = _fetched_at.get(cache_key)
         if fetched is not None and time.monotonic() - fetched < max_age_s:
             return list(_merged[cache_key])
-    from stackit_chutes_core.clients import sync_client_for
+    from stackit_chutes_core._clients import sync_client_for
 
     client = sync_client_for(endpoint)
     try:

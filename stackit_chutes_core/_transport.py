@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 
-from stackit_chutes_core.clients import async_client_for, sync_client_for
+from stackit_chutes_core._clients import async_client_for, sync_client_for
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,

@@ -36,7 +36,7 @@ from stackit_chutes_core.errors import (
     InvalidInputError,
 )
 from stackit_chutes_core.routing import Endpoint
-from stackit_chutes_core.transport import apost_json, post_json
+from stackit_chutes_core._transport import apost_json, post_json
 from stackit_chutes_core.types import Usage
 
 __all__ = [
@@ -67,7 +67,7 @@ class EmbeddingItem:
 
     text: str | None = None
     image_url: str | None = None
-    """``http(s)`` URL or ``data:`` URI; see :func:`stackit_chutes_core.images.to_image_url`."""
+    """``http(s)`` URL or ``data:`` URI; see :func:`stackit_chutes_core._images.to_image_url`."""
 
 
 @dataclass(slots=True)
