@@ -6,8 +6,6 @@ speaks the OpenAI wire format once (with every provider quirk), and raises one e
 """
 
 from stackit_chutes_core import catalog
-from stackit_chutes_core._version import __version__
-from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
 from stackit_chutes_core._chat import (
     achat,
     astream_chat,
@@ -30,6 +28,11 @@ from stackit_chutes_core._embeddings import (
     format_query,
     uses_chat_template,
 )
+from stackit_chutes_core._images import detect_mime, to_image_url
+from stackit_chutes_core._pricing import Cost, estimate_cost
+from stackit_chutes_core._streaming import ChatStreamState
+from stackit_chutes_core._version import __version__
+from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
@@ -51,11 +54,8 @@ from stackit_chutes_core.errors import (
     StreamError,
     UnknownProviderError,
 )
-from stackit_chutes_core._images import detect_mime, to_image_url
-from stackit_chutes_core._pricing import Cost, estimate_cost
 from stackit_chutes_core.providers import Provider, get_provider, known_providers, register_provider
 from stackit_chutes_core.routing import Endpoint, ModelRoute, parse_model, resolve_endpoint
-from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,

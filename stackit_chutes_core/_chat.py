@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from stackit_chutes_core import catalog
-from stackit_chutes_core.errors import APIError, CapabilityError
-from stackit_chutes_core.providers import Provider
 from stackit_chutes_core._reasoning import reasoning_of, split_think
-from stackit_chutes_core.routing import Endpoint
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._transport import apost_json, apost_stream, post_json, post_stream
+from stackit_chutes_core.errors import APIError, CapabilityError
+from stackit_chutes_core.providers import Provider
+from stackit_chutes_core.routing import Endpoint
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,

@@ -14,11 +14,11 @@ from typing import Any
 
 from openai import Omit
 
+from stackit_chutes_core._transport import _options, translate_error
 from stackit_chutes_core.catalog import ModelInfo, refresh_from_models_endpoint
 from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError
 from stackit_chutes_core.providers import get_provider, known_providers
 from stackit_chutes_core.routing import resolve_endpoint
-from stackit_chutes_core._transport import _options, translate_error
 
 __all__ = ["refresh_catalog"]
 

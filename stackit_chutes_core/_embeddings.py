@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._transport import apost_json, post_json
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
     APIError,
@@ -36,7 +37,6 @@ from stackit_chutes_core.errors import (
     InvalidInputError,
 )
 from stackit_chutes_core.routing import Endpoint
-from stackit_chutes_core._transport import apost_json, post_json
 from stackit_chutes_core.types import Usage
 
 __all__ = [

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stackit_chutes_core.errors import StreamError
 from stackit_chutes_core._reasoning import ThinkTagSplitter, reasoning_of
+from stackit_chutes_core.errors import StreamError
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatResult,
