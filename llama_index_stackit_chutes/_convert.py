@@ -233,16 +233,24 @@ def _kwargs_of(arguments: str) -> dict[str, Any] | str:
     return value if isinstance(value, dict) else arguments
 
 
-def assistant_message(result: ChatResult) -> ChatMessage:
-    """A core result (complete or cumulative-so-far) as an assistant ``ChatMessage``."""
+def assistant_message(result: ChatResult, *, text_block: Any = None, thinking_block: Any = None) -> ChatMessage:
+    """A core result (complete or cumulative-so-far) as an assistant ``ChatMessage``.
+
+    ``text_block`` / ``thinking_block``: prebuilt blocks used instead of ``result.text`` /
+    ``result.reasoning`` (streams pass blocks whose text is joined only when read).
+    """
     blocks: list[Any] = []
     additional: dict[str, Any] = {}
-    if result.reasoning and ThinkingBlock is not None:
+    if thinking_block is not None:
+        blocks.append(thinking_block)
+    elif result.reasoning and ThinkingBlock is not None:
         tokens = result.usage.reasoning_tokens if result.usage is not None else None
         blocks.append(ThinkingBlock(content=result.reasoning, num_tokens=tokens))
     elif result.reasoning:
         additional["reasoning_content"] = result.reasoning
-    if result.text or not result.tool_calls or ToolCallBlock is None:
+    if text_block is not None:
+        blocks.append(text_block)
+    elif result.text or not result.tool_calls or ToolCallBlock is None:
         blocks.append(TextBlock(text=result.text))
     if ToolCallBlock is not None:
         blocks.extend(

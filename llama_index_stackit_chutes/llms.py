@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
-    astream_chat_to_completion_decorator,
     chat_to_completion_decorator,
-    stream_chat_to_completion_decorator,
+    prompt_to_messages,
 )
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -45,12 +44,14 @@ from llama_index_stackit_chutes._convert import (
     tool_selections,
     usage_dict,
 )
+from llama_index_stackit_chutes._deferred import astream_completions, stream_completions, streamed_message
 from stackit_chutes_core import (
     ChatDelta,
     ChatRequest,
     ChatResult,
     ChatStreamState,
     Endpoint,
+    StreamSnapshot,
     achat,
     astream_chat,
     chat,
@@ -237,7 +238,7 @@ class StackitChutes(FunctionCallingLLM):
     # -- responses ------------------------------------------------------------------------
 
     @staticmethod
-    def _usage_kwargs(result: ChatResult, endpoint: Endpoint) -> dict[str, Any]:
+    def _usage_kwargs(result: ChatResult | StreamSnapshot, endpoint: Endpoint) -> dict[str, Any]:
         data = usage_dict(result.usage)
         cost = estimate_cost(endpoint.route.info, result.usage)
         if cost is not None:
@@ -253,7 +254,8 @@ class StackitChutes(FunctionCallingLLM):
         )
 
     def _stream_response(self, state: ChatStreamState, delta: ChatDelta, endpoint: Endpoint) -> ChatResponse:
-        result = state.result()
+        # A snapshot, not state.result(): joining the cumulative text per chunk is O(N^2) per stream.
+        result = state.snapshot()
         additional: dict[str, Any] = {}
         if delta.reasoning:
             additional["thinking_delta"] = delta.reasoning
@@ -263,7 +265,7 @@ class StackitChutes(FunctionCallingLLM):
             usage = self._usage_kwargs(result, endpoint)
             additional.update(usage)
             raw["usage"] = usage_dict(delta.usage)
-        return ChatResponse(message=assistant_message(result), delta=delta.text, raw=raw, additional_kwargs=additional)
+        return ChatResponse(message=streamed_message(result), delta=delta.text, raw=raw, additional_kwargs=additional)
 
     # -- private, undecorated implementations ----------------------------------------------
 
@@ -330,12 +332,12 @@ class StackitChutes(FunctionCallingLLM):
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         """Stream a completion."""
-        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+        return stream_completions(self._stream_chat(prompt_to_messages(prompt), **kwargs))
 
     @llm_completion_callback()
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
-        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+        return astream_completions(await self._astream_chat(prompt_to_messages(prompt), **kwargs))
 
     # -- tools ------------------------------------------------------------------------------
 

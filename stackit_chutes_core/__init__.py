@@ -6,6 +6,7 @@ speaks the OpenAI wire format once (with every provider quirk), and raises one e
 """
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._accumulate import StreamSnapshot
 from stackit_chutes_core._chat import (
     achat,
     astream_chat,
@@ -103,6 +104,7 @@ __all__ = [
     "RateLimitError",
     "StackitChutesError",
     "StreamError",
+    "StreamSnapshot",
     "TextPart",
     "ToolCall",
     "ToolCallDelta",

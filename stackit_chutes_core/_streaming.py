@@ -13,16 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stackit_chutes_core._accumulate import CallMark, StreamSnapshot, TextAccumulator
 from stackit_chutes_core._reasoning import ThinkTagSplitter, reasoning_of
 from stackit_chutes_core.errors import StreamError
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatResult,
-    ToolCall,
     ToolCallDelta,
     Usage,
     arguments_to_str,
-    fallback_call_id,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ __all__ = ["ChatStreamState"]
 class _CallBuffer:
     id: str | None
     name: str = ""
-    arguments: list[str] = field(default_factory=list)
+    arguments: TextAccumulator = field(default_factory=TextAccumulator)
 
 
 def _coerce_index(value: Any) -> int | None:
@@ -58,8 +57,9 @@ class ChatStreamState:
         self._calls: list[_CallBuffer] = []
         self._by_raw_index: dict[int | None, int] = {}
         self._by_id: dict[str, int] = {}
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
+        # Accumulators, not lists re-joined per chunk: snapshots per chunk stay O(1) (LlamaIndex).
+        self._text = TextAccumulator()
+        self._reasoning = TextAccumulator()
         self._usage: Usage | None = None
         self._finish_reason: str | None = None
         self._model: str | None = None
@@ -171,21 +171,19 @@ class ChatStreamState:
             return delta
         return None
 
-    def result(self) -> ChatResult:
-        """Everything streamed so far, aggregated."""
-        calls = []
-        for position, buffer in enumerate(self._calls):
-            arguments = "".join(buffer.arguments)
-            call_id = buffer.id or fallback_call_id(self._id, position, buffer.name, arguments)
-            calls.append(ToolCall(id=call_id, name=buffer.name, arguments=arguments))
-        reasoning = "".join(self._reasoning)
-        return ChatResult(
-            text="".join(self._text),
-            reasoning=reasoning or None,
-            tool_calls=calls,
+    def snapshot(self) -> StreamSnapshot:
+        """The stream so far, in O(number of tool calls); its text is joined only when read."""
+        return StreamSnapshot(
+            text=self._text,
+            reasoning=self._reasoning,
+            calls=[CallMark(b.id, b.name, b.arguments, len(b.arguments)) for b in self._calls],
             finish_reason=self._finish_reason,
             usage=self._usage,
             model=self._model or self._endpoint.model_id,
             id=self._id,
             provider=self._provider.name,
         )
+
+    def result(self) -> ChatResult:
+        """Everything streamed so far, aggregated."""
+        return self.snapshot().result()

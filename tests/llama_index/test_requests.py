@@ -332,3 +332,56 @@ class TestOlderCoreWithoutNewBlocks:
             [*USER, message, ChatMessage(role=MessageRole.TOOL, content="ok", additional_kwargs={"tool_call_id": "a"})]
         )
         assert [c["id"] for c in server.bodies[-1]["messages"][1]["tool_calls"]] == ["a", "b"]
+
+
+class TestLinearStreams:
+    """Per-chunk cost is flat: responses carry the cumulative text, but it is joined only when read."""
+
+    N = 2000
+
+    def _server(self) -> FakeServer:
+        chunks = [chunk_of({"content": f"t{i} "}) for i in range(self.N)]
+        return FakeServer(lambda body: sse([*chunks, chunk_of({}, "stop")]))
+
+    def test_consuming_deltas_joins_no_text(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from stackit_chutes_core._accumulate import TextAccumulator
+
+        joins: list[int] = []
+        real = TextAccumulator.text
+
+        def spy(acc: TextAccumulator, count: int | None = None) -> str:
+            out = real(acc, count)
+            joins.append(len(out))
+            return out
+
+        monkeypatch.setattr(TextAccumulator, "text", spy)
+        responses = list(_llm(self._server()).stream_chat(USER))
+        assert "".join(r.delta or "" for r in responses) == "".join(f"t{i} " for i in range(self.N))
+        assert joins == []  # quadratic code would have built N growing strings here
+        full = "".join(f"t{i} " for i in range(self.N))
+        assert responses[-1].message.content == full
+        assert responses[4].message.content == "t0 t1 t2 t3 t4 "
+        assert sum(joins) <= 2 * len(full)
+
+    def test_deferred_messages_behave_like_plain_ones(self) -> None:
+        import copy
+        import pickle
+
+        responses = list(_llm(self._server()).stream_chat(USER))
+        last = responses[-1]
+        plain = ChatMessage(role=MessageRole.ASSISTANT, content=last.message.content)
+        assert last.message == plain
+        assert isinstance(last.message.blocks[0], TextBlock)
+        dumped = responses[2].model_dump()
+        assert dumped["message"]["blocks"][0] == {"block_type": "text", "text": "t0 t1 t2 "}
+        assert pickle.loads(pickle.dumps(responses[1])).message.content == "t0 t1 "
+        assert copy.deepcopy(responses[3]).message.content == "t0 t1 t2 t3 "
+        assert '"text":"t0 "' in responses[0].model_dump_json()
+
+    async def test_stream_complete_text_is_cumulative(self) -> None:
+        llm = _llm(self._server())
+        sync = list(llm.stream_complete("Hi"))
+        assert sync[1].text == "t0 t1 " and sync[1].delta == "t1 "
+        streamed = [r async for r in await llm.astream_complete("Hi")]
+        assert streamed[-1].text == "".join(f"t{i} " for i in range(self.N))
+        assert streamed[0].model_dump()["text"] == "t0 "
