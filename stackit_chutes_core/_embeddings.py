@@ -3,7 +3,8 @@ r"""Embeddings: text through ``input`` (batched), images and image+text through 
 Two wire forms, both on ``POST /embeddings``:
 
 * ``input`` (OpenAI): a batch of strings, one vector each, ``data[i].index`` giving the order.
-  ``encoding_format: "float"`` is always sent (the SDK's default is base64).
+  ``encoding_format`` is ``"base64"`` where the provider supports it (vLLM: STACKIT), else
+  ``"float"``; see :mod:`._vectors` for decoding and the fallback.
 * ``messages`` (vLLM ``EmbeddingChatRequest``, providers.md 1.8): one chat-rendered prompt, one
   vector. Body: system instruction, user parts (images first, then text), an empty assistant turn,
   ``continue_final_message: true``, ``add_special_tokens: true``. ``normalize`` is never sent (newest
@@ -20,15 +21,13 @@ meant to find. An explicit document instruction also routes documents through ``
 from __future__ import annotations
 
 import asyncio
-import base64
-import struct
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from stackit_chutes_core import catalog
-from stackit_chutes_core._transport import apost_json, post_json
+from stackit_chutes_core._vectors import apost_vectors, decode_vector, encoding_for, post_vectors
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
     APIError,
@@ -139,7 +138,7 @@ def _check_images(endpoint: Endpoint, items: Sequence[EmbeddingItem], allow_unve
 
 def build_input_body(endpoint: Endpoint, texts: Sequence[str], dimensions: int | None = None) -> dict[str, Any]:
     """The ``input`` body for a batch of texts."""
-    body: dict[str, Any] = {"model": endpoint.model_id, "input": list(texts), "encoding_format": "float"}
+    body: dict[str, Any] = {"model": endpoint.model_id, "input": list(texts), "encoding_format": encoding_for(endpoint)}
     if dimensions is not None:
         body["dimensions"] = dimensions
     return body
@@ -161,22 +160,13 @@ def build_messages_body(
     body: dict[str, Any] = {
         "model": endpoint.model_id,
         "messages": messages,
-        "encoding_format": "float",
+        "encoding_format": encoding_for(endpoint),
         "continue_final_message": True,
         "add_special_tokens": True,
     }
     if dimensions is not None:
         body["dimensions"] = dimensions
     return body
-
-
-def _vector(value: Any) -> list[float]:
-    if isinstance(value, str):  # base64 little-endian float32, should a server ignore encoding_format
-        raw = base64.b64decode(value)
-        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    if isinstance(value, list):  # already the decoded JSON list: no per-element copy
-        return value
-    return [float(x) for x in value]
 
 
 def _vectors_of(raw: dict[str, Any], expected: int, endpoint: Endpoint) -> tuple[list[list[float]], Usage | None]:
@@ -188,7 +178,7 @@ def _vectors_of(raw: dict[str, Any], expected: int, endpoint: Endpoint) -> tuple
             body={k: v for k, v in raw.items() if k != "data"},
         )
     ordered = sorted(data, key=lambda d: d.get("index", 0))
-    return [_vector(d["embedding"]) for d in ordered], Usage.from_wire(raw.get("usage"))
+    return [decode_vector(d["embedding"], endpoint) for d in ordered], Usage.from_wire(raw.get("usage"))
 
 
 def _sum_usage(usages: Sequence[Usage | None]) -> Usage | None:
@@ -264,7 +254,7 @@ def embed_texts(
 
     def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
         return _vectors_of(
-            post_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions)), len(batch), endpoint
+            post_vectors(endpoint, _PATH, build_input_body(endpoint, batch, dimensions)), len(batch), endpoint
         )
 
     return _joined(endpoint, _thread_map(run, batches, max_concurrency))
@@ -304,7 +294,7 @@ async def aembed_texts(
 
     async def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
         async with limit:
-            raw = await apost_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions))
+            raw = await apost_vectors(endpoint, _PATH, build_input_body(endpoint, batch, dimensions))
         return _vectors_of(raw, len(batch), endpoint)
 
     return _joined(endpoint, await asyncio.gather(*(run(b) for b in _batches(prepared, batch_size))))
@@ -346,7 +336,7 @@ def embed_items(
     def run(index: int) -> tuple[list[float], Usage | None] | BaseException:
         try:
             body = build_messages_body(endpoint, items[index], system, dimensions)
-            vectors, usage = _vectors_of(post_json(endpoint, _PATH, body), 1, endpoint)
+            vectors, usage = _vectors_of(post_vectors(endpoint, _PATH, body), 1, endpoint)
         except Exception as exc:
             return exc
         finally:
@@ -383,7 +373,7 @@ async def aembed_items(
         try:
             body = build_messages_body(endpoint, items[index], system, dimensions)
             async with limit:
-                raw = await apost_json(endpoint, _PATH, body)
+                raw = await apost_vectors(endpoint, _PATH, body)
             vectors, usage = _vectors_of(raw, 1, endpoint)
         except Exception as exc:
             return exc

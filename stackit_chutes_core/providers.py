@@ -51,6 +51,9 @@ class Provider:
     """Whether ``stream_options.include_usage`` is honoured."""
     models_endpoint_public: bool = False
     """Whether ``GET /models`` works without a key."""
+    embeddings_base64: bool = False
+    """Whether ``/embeddings`` honours ``encoding_format: "base64"`` (vLLM does: STACKIT). Vectors then
+    travel as float32 bytes; a server that refuses is asked for floats (remembered per base URL)."""
 
 
 STACKIT = Provider(
@@ -62,6 +65,7 @@ STACKIT = Provider(
     max_tokens_field="max_completion_tokens",
     reasoning_history_field=None,
     currency="EUR",
+    embeddings_base64=True,
 )
 
 CHUTES = Provider(

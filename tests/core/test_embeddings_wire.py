@@ -109,7 +109,7 @@ def ep(model: str, recorder: Recorder, **kwargs: Any) -> Any:
 
 
 def test_documented_stackit_request_body() -> None:
-    # providers.md §1.1: model + input list (plus encoding_format "float", Implications 8).
+    # providers.md §1.1: model + input list (plus encoding_format "base64": vLLM, providers.md §0).
     recorder = Recorder(input_answer)
     texts = ["The API is fast and reliable.", "The system reacts just in time and is stable."]
     result = embed_texts(ep(E5, recorder), texts)
@@ -119,7 +119,7 @@ def test_documented_stackit_request_body() -> None:
     assert recorder.last_body() == {
         "model": "intfloat/e5-mistral-7b-instruct",
         "input": texts,
-        "encoding_format": "float",
+        "encoding_format": "base64",
     }
     assert result.vectors == [vector_for(t) for t in texts]
     assert result.model == "intfloat/e5-mistral-7b-instruct"
@@ -171,7 +171,7 @@ def test_base64_answers_are_decoded() -> None:
     )
     result = embed_texts(ep(E5, recorder), ["a"])
     assert result.vectors == [floats]
-    assert recorder.last_body()["encoding_format"] == "float"  # asked for float all the same
+    assert recorder.last_body()["encoding_format"] == "base64"  # STACKIT (vLLM) takes base64
 
 
 def test_wrong_number_of_vectors_is_an_error() -> None:
@@ -271,7 +271,7 @@ def test_messages_body_exactly_as_providers_md() -> None:
             },
             {"role": "assistant", "content": [{"type": "text", "text": ""}]},
         ],
-        "encoding_format": "float",
+        "encoding_format": "base64",
         "continue_final_message": True,
         "add_special_tokens": True,
         "dimensions": 1024,
@@ -298,7 +298,7 @@ def test_image_only_item_matches_vllm_example() -> None:
             },
             {"role": "assistant", "content": [{"type": "text", "text": ""}]},
         ],
-        "encoding_format": "float",
+        "encoding_format": "base64",
         "continue_final_message": True,
         "add_special_tokens": True,
     }
@@ -347,12 +347,12 @@ def test_qwen3_vl_documents_are_batched_through_input_and_queries_use_messages()
     assert doc_body == {
         "model": "Qwen/Qwen3-VL-Embedding-8B",
         "input": ["doc one", "doc two"],
-        "encoding_format": "float",
+        "encoding_format": "base64",
     }
     assert "input" not in query_body
     assert query_body["continue_final_message"] is True
     assert query_body["add_special_tokens"] is True
-    assert query_body["encoding_format"] == "float"
+    assert query_body["encoding_format"] == "base64"
     assert query_body["messages"][0] == {"role": "system", "content": [{"type": "text", "text": QUERY_INSTRUCTION}]}
     # The query instruction is the system message, not an e5-style "Instruct:" prefix.
     assert query_body["messages"][1] == {"role": "user", "content": [{"type": "text", "text": "find cats"}]}

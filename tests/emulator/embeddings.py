@@ -64,7 +64,8 @@ def vectorize(tokens: list[str], dim: int) -> list[float]:
     norm = math.sqrt(sum(v * v for v in vec))
     if norm == 0.0:
         vec[0], norm = 1.0, 1.0
-    return [round(v / norm, 8) for v in vec]
+    # float32 values, as vLLM's tensors hold: the float and base64 encodings give identical vectors.
+    return list(struct.unpack(f"<{dim}f", struct.pack(f"<{dim}f", *(round(v / norm, 8) for v in vec))))
 
 
 def text_tokens(text: str) -> list[str]:

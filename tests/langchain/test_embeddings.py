@@ -55,7 +55,7 @@ def test_batches_keep_order() -> None:
     vectors = _emb(http, chunk_size=2).embed_documents(texts)
     assert vectors == [_vector_for(t) for t in texts]
     assert sorted(len(s.body["input"]) for s in http.seen) == [1, 2, 2]
-    assert all(s.body["encoding_format"] == "float" for s in http.seen)
+    assert all(s.body["encoding_format"] == "base64" for s in http.seen)
     assert {s.host for s in http.seen} == {STACKIT_HOST}
 
 

@@ -40,7 +40,7 @@ class TestTextRequests:
         query, document = server.bodies
         assert query["input"] == [f"Instruct: {E5_TASK}\nQuery: rivers in Germany"]
         assert document["input"] == ["The Rhine flows through Germany."]
-        assert document["encoding_format"] == "float"
+        assert document["encoding_format"] == "base64"
         assert server.requests[0].url.host == HOSTS["stackit"]
 
     def test_query_instruction_override_and_off(self) -> None:

@@ -75,7 +75,7 @@ def test_image_item_body_field_by_field(emulator: ProviderEmulator, stackit_url:
     body = body_of(request)
     assert set(body) == EXPECTED_KEYS | {"dimensions"}
     assert body["model"] == QWEN_VL_ID
-    assert body["encoding_format"] == "float"
+    assert body["encoding_format"] == "base64"
     assert body["continue_final_message"] is True
     assert body["add_special_tokens"] is True
     assert body["dimensions"] == DIMS
@@ -156,7 +156,7 @@ def test_never_normalize_in_any_body(emulator: ProviderEmulator, stackit_url: st
     messages_bodies = [b for b in bodies if "messages" in b]
     input_bodies = [b for b in bodies if "input" in b]
     assert len(messages_bodies) == 8 and input_bodies == [
-        {"model": QWEN_VL_ID, "input": ["c"], "encoding_format": "float"}
+        {"model": QWEN_VL_ID, "input": ["c"], "encoding_format": "base64"}
     ]
     for body in bodies:
         assert "normalize" not in body

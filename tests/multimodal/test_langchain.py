@@ -149,7 +149,7 @@ class TestRequests:
             "add_special_tokens",
             "dimensions",
         }
-        assert body["model"] == QWEN_VL_ID and body["dimensions"] == DIMS and body["encoding_format"] == "float"
+        assert body["model"] == QWEN_VL_ID and body["dimensions"] == DIMS and body["encoding_format"] == "base64"
         assert body["continue_final_message"] is True and body["add_special_tokens"] is True
         assert body["messages"] == [
             {"role": "system", "content": [{"type": "text", "text": DOCUMENT_INSTRUCTION}]},

@@ -179,7 +179,7 @@ class TestRequests:
         ]
         assert body["messages"][2] == {"role": "assistant", "content": [{"type": "text", "text": ""}]}
         assert body["continue_final_message"] is True and body["add_special_tokens"] is True
-        assert body["encoding_format"] == "float" and "normalize" not in body and "input" not in body
+        assert body["encoding_format"] == "base64" and "normalize" not in body and "input" not in body
 
     @pytest.mark.parametrize(
         ("query_instruction", "system"),

@@ -1,0 +1,115 @@
+"""Embedding vectors on the wire: ``encoding_format`` choice, base64 decoding, float fallback.
+
+vLLM (STACKIT) answers ``encoding_format: "base64"`` with little-endian float32 bytes: a third of
+the JSON and no float parsing. Decoding goes through ``array.array('f').frombytes`` and ``tolist``
+(all in C; numpy's ``frombuffer(...).tolist()`` measured no faster, so numpy is not imported).
+A server that rejects base64 (a 400 naming ``encoding_format``) is remembered per base URL for the
+rest of the process and asked for floats again; one that ignores it (lists in the answer) is read
+as it is.
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import binascii
+import sys
+import threading
+from typing import Any, Literal
+
+from stackit_chutes_core._transport import apost_json, post_json
+from stackit_chutes_core.errors import APIError, BadRequestError
+from stackit_chutes_core.routing import Endpoint
+
+__all__ = [
+    "apost_vectors",
+    "decode_vector",
+    "encoding_for",
+    "forget_rejections",
+    "is_encoding_rejection",
+    "note_rejection",
+    "post_vectors",
+]
+
+Encoding = Literal["float", "base64"]
+
+_lock = threading.Lock()
+_rejected: set[str] = set()  # base URLs whose server refused base64
+
+
+def encoding_for(endpoint: Endpoint) -> Encoding:
+    """``"base64"`` where the provider supports it and the server has not refused it, else ``"float"``."""
+    if endpoint.provider.embeddings_base64 and endpoint.base_url not in _rejected:
+        return "base64"
+    return "float"
+
+
+def is_encoding_rejection(exc: BaseException) -> bool:
+    """Whether ``exc`` is a 400 that names ``encoding_format`` (the server does not take base64)."""
+    return isinstance(exc, BadRequestError) and "encoding_format" in f"{exc.message} {exc.body}"
+
+
+def note_rejection(endpoint: Endpoint) -> None:
+    """Ask this endpoint's server for floats from now on."""
+    with _lock:
+        _rejected.add(endpoint.base_url)
+
+
+def forget_rejections() -> None:
+    """Try base64 again everywhere (tests)."""
+    with _lock:
+        _rejected.clear()
+
+
+def _falls_back(endpoint: Endpoint, body: dict[str, Any], exc: BadRequestError) -> bool:
+    if body.get("encoding_format") != "base64" or not is_encoding_rejection(exc):
+        return False
+    note_rejection(endpoint)
+    return True
+
+
+def post_vectors(endpoint: Endpoint, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST an embeddings body; a server refusing base64 is asked again for floats."""
+    try:
+        return post_json(endpoint, path, body)
+    except BadRequestError as exc:
+        if not _falls_back(endpoint, body, exc):
+            raise
+    return post_json(endpoint, path, {**body, "encoding_format": "float"})
+
+
+async def apost_vectors(endpoint: Endpoint, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Async :func:`post_vectors`."""
+    try:
+        return await apost_json(endpoint, path, body)
+    except BadRequestError as exc:
+        if not _falls_back(endpoint, body, exc):
+            raise
+    return await apost_json(endpoint, path, {**body, "encoding_format": "float"})
+
+
+def decode_vector(value: Any, endpoint: Endpoint) -> list[float]:
+    """One ``embedding`` value as a list of floats: base64 float32 bytes or the JSON list itself."""
+    if isinstance(value, list):  # floats (asked for, or base64 ignored): no per-element copy
+        return value
+    if isinstance(value, str):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise APIError(
+                f"the provider sent an invalid base64 embedding: {exc}", provider=endpoint.provider.name
+            ) from exc
+        if len(raw) % 4:
+            raise APIError(
+                f"the provider sent a base64 embedding of {len(raw)} bytes, not a whole number of float32 values",
+                provider=endpoint.provider.name,
+            )
+        floats = array.array("f")
+        floats.frombytes(raw)
+        if sys.byteorder == "big":  # the wire is little-endian
+            floats.byteswap()
+        return floats.tolist()
+    raise APIError(
+        f"the provider sent an embedding of type {type(value).__name__}, expected a list of floats or base64",
+        provider=endpoint.provider.name,
+    )
