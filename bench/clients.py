@@ -303,7 +303,7 @@ def embedding_contenders(base_urls: dict[str, str]) -> list[Contender]:
         ),
         Contender("openai SDK (float)", REFERENCE, openai_sdk("float")),
         Contender("openai SDK (base64)", COMPARATOR, openai_sdk(None), note=sdk_default),
-        Contender("ours: core embed_texts", OURS, core, versus="openai SDK (float)"),
+        Contender("ours: core embed_texts", OURS, core, versus="openai SDK (base64)", note="base64 on STACKIT"),
         Contender("ours: LangChain embed_documents", OURS, langchain_ours, versus="langchain-openai OpenAIEmbeddings"),
         Contender("langchain-openai OpenAIEmbeddings", COMPARATOR, langchain_openai, note=sdk_default),
         Contender(
