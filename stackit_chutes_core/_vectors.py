@@ -95,10 +95,11 @@ def _floats(raw: bytes) -> list[float]:
     global _numpy
     if _numpy is None:
         try:
-            import numpy
+            import numpy as found
         except ImportError:
-            numpy = False
-        _numpy = numpy
+            _numpy = False
+        else:
+            _numpy = found
     if _numpy is not False:
         values: list[float] = _numpy.frombuffer(raw, dtype="<f4").tolist()
         return values
