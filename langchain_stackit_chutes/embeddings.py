@@ -93,7 +93,8 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
     max_concurrency: int = Field(default=4, ge=1)
     """Requests in flight at once (text batches, or multimodal items)."""
     show_progress_bar: bool = False
-    """Show a tqdm progress bar (requires ``tqdm``)."""
+    """Show a progress bar (documents done, rate) as ``OpenAIEmbeddings`` does; needs the
+    ``stackit-chutes[progress]`` extra (tqdm). Nothing is imported or printed when off."""
     query_instruction: str | bool | None = None
     """Instruction for queries: ``None`` uses the catalog's (e5: ``Instruct: {task}\\nQuery: {q}``),
     a string replaces the task, ``False`` sends queries raw."""
@@ -116,10 +117,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
         if self.dimensions is not None:
             core.embed_texts(self._endpoint(), [], dimensions=self.dimensions)  # validates only; sends nothing
         if self.show_progress_bar:
-            try:
-                import tqdm  # type: ignore[import-untyped]  # noqa: F401
-            except ImportError as exc:
-                raise ImportError("show_progress_bar=True needs tqdm: pip install tqdm") from exc
+            core.require_tqdm("show_progress_bar")
         return self
 
     # ---- helpers --------------------------------------------------------------------------
@@ -136,13 +134,10 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
 
     @contextmanager
     def _progress(self, total: int) -> Iterator[Callable[[int], Any]]:
-        if not self.show_progress_bar:
-            yield lambda _n: None
-            return
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
-
-        with tqdm(total=total, desc=f"Embedding with {self.model}") as bar:
-            yield bar.update
+        with core.progress_bar(
+            total, self.show_progress_bar, f"Embedding with {self.model}", "show_progress_bar"
+        ) as bar:
+            yield bar or (lambda _n: None)
 
     def _run(self, values: Sequence[_T], call: Callable[[Sequence[_T]], core.EmbeddingResult]) -> list[list[float]]:
         vectors: list[list[float]] = []

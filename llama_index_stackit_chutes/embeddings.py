@@ -27,6 +27,7 @@ from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
 from llama_index.core.schema import ImageType
 
+from llama_index_stackit_chutes._batches import embed_text_batches
 from stackit_chutes_core import (
     EmbeddingItem,
     EmbeddingResult,
@@ -35,6 +36,8 @@ from stackit_chutes_core import (
     aembed_texts,
     embed_items,
     embed_texts,
+    progress_bar,
+    require_tqdm,
     resolve_endpoint,
     to_image_url,
 )
@@ -168,13 +171,20 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         return result.vectors
 
     def get_text_embedding_batch(self, texts: list[str], show_progress: bool = False, **kwargs: Any) -> list[Embedding]:
-        """Embed texts in batches of ``embed_batch_size`` (progress bar if asked here or by the field)."""
-        return super().get_text_embedding_batch(texts, show_progress=show_progress or self.show_progress, **kwargs)
+        """Embed texts in batches of ``embed_batch_size``, up to ``num_workers`` batches at a time, in order.
+
+        Callback and instrumentation events as the async path sends them (one per batch). Progress
+        bar (documents done, rate) if asked here or by the field.
+        """
+        with progress_bar(len(texts), show_progress or self.show_progress, "Generating embeddings") as advance:
+            return embed_text_batches(self, texts, self._concurrency, advance)
 
     async def aget_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
         """Async batches: at most ``num_workers`` requests in flight in total (one limit for all batches)."""
+        if show_progress or self.show_progress:
+            require_tqdm()  # llama-index would fail later with a bare ImportError
         token = _BATCH_LIMITER.set(asyncio.Semaphore(self._concurrency))
         try:
             return await super().aget_text_embedding_batch(
@@ -258,10 +268,7 @@ class StackitChutesEmbedding(MultiModalEmbedding):
 
     @contextmanager
     def _progress(self, total: int, show_progress: bool) -> Iterator[Callable[[int], object] | None]:
-        if not (show_progress or self.show_progress) or total == 0:
-            yield None
-            return
-        from tqdm.auto import tqdm
-
-        with tqdm(total=total, desc="Generating image embeddings") as bar:
-            yield lambda _index: bar.update(1)
+        """``on_item_done`` for the core: one image done per call."""
+        enabled = show_progress or self.show_progress
+        with progress_bar(total, enabled, "Generating image embeddings") as advance:
+            yield None if advance is None else (lambda _index: advance(1))

@@ -31,6 +31,7 @@ from stackit_chutes_core._embeddings import (
 )
 from stackit_chutes_core._images import detect_mime, to_image_url
 from stackit_chutes_core._pricing import Cost, estimate_cost
+from stackit_chutes_core._progress import progress_bar, require_tqdm
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._version import __version__
 from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
@@ -132,6 +133,8 @@ __all__ = [
     "known_providers",
     "parse_chat_response",
     "parse_model",
+    "progress_bar",
+    "require_tqdm",
     "refresh_catalog",
     "register_provider",
     "resolve_endpoint",

@@ -191,5 +191,26 @@ def test_progress_bar_needs_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
         _vector_for(t) for t in texts
     ]
     monkeypatch.setitem(sys.modules, "tqdm", None)
-    with pytest.raises(ImportError, match="pip install tqdm"):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(
+        core.ConfigurationError, match=r"show_progress_bar=True needs tqdm: pip install 'stackit-chutes\[progress\]'"
+    ):
         StackitChutesEmbeddings(model=E5, show_progress_bar=True)
+
+
+def test_progress_bar_counts_documents_and_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    http = MockHTTP([_embeddings_reply])
+    texts = [f"t{i}" for i in range(7)]
+    _emb(http, chunk_size=2, max_concurrency=2, show_progress_bar=True).embed_documents(texts)
+    err = capsys.readouterr().err
+    assert "7/7" in err and "doc/s" in err
+
+
+def test_no_progress_output_or_import_when_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # any import attempt would fail
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    http = MockHTTP([_embeddings_reply])
+    _emb(http, chunk_size=2).embed_documents(["a", "b", "c"])
+    assert capsys.readouterr().err == ""

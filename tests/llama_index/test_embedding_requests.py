@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
+import time
 from io import BytesIO
 from typing import Any
 
+import httpx2
 import pytest
 
 from llama_index_stackit_chutes import StackitChutesEmbedding
+from stackit_chutes_core import ConfigurationError
 from tests.llama_index._helpers import EMBED_MODELS, HOSTS, IMAGE_EMBED_MODEL, RED, FakeServer, make_png
 
 E5_TASK = "Given a web search query, retrieve relevant passages that answer the query"
@@ -74,8 +79,83 @@ class TestTextRequests:
 
     def test_show_progress_field(self, capsys: pytest.CaptureFixture[str]) -> None:
         server = FakeServer(_answer)
-        _model(server, show_progress=True).get_text_embedding_batch(["a", "b"])
-        assert "Generating embeddings" in capsys.readouterr().err
+        _model(server, show_progress=True, embed_batch_size=1).get_text_embedding_batch(["a", "b", "c"])
+        err = capsys.readouterr().err
+        assert "Generating embeddings" in err and "3/3" in err and "doc/s" in err
+
+    def test_progress_without_tqdm_names_the_extra(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setitem(sys.modules, "tqdm", None)
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+        server = FakeServer(_answer)
+        model = _model(server)
+        with pytest.raises(ConfigurationError, match=r"stackit-chutes\[progress\]"):
+            model.get_text_embedding_batch(["a"], show_progress=True)
+        with pytest.raises(ConfigurationError, match=r"stackit-chutes\[progress\]"):
+            asyncio.run(model.aget_text_embedding_batch(["a"], show_progress=True))
+        assert server.requests == []  # refused before sending
+        assert len(model.get_text_embedding_batch(["a", "b"])) == 2  # off: nothing imported
+
+
+class TestSyncBatchConcurrency:
+    """Sync batches run concurrently (bounded by num_workers), in order, with one event pair per batch."""
+
+    def _gated(self, workers: int, total: int) -> tuple[FakeServer, dict[str, int]]:
+        state = {"in_flight": 0, "peak": 0}
+        cond = threading.Condition()
+
+        def answer(body: dict[str, Any]) -> dict[str, Any]:
+            with cond:
+                state["in_flight"] += 1
+                state["peak"] = max(state["peak"], state["in_flight"])
+                cond.notify_all()
+                # Hold until `workers` requests are in flight: sequential batches would time out here.
+                cond.wait_for(lambda: state["in_flight"] >= workers or state.get("done", 0) >= total - workers, 5)
+            with cond:
+                state["in_flight"] -= 1
+                state["done"] = state.get("done", 0) + 1
+            return {
+                "object": "list",
+                "data": [{"index": i, "embedding": [float(t.split()[-1])]} for i, t in enumerate(body["input"])],
+            }
+
+        return FakeServer(answer), state
+
+    def test_batches_overlap_up_to_num_workers_and_keep_order(self) -> None:
+        from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
+        from llama_index.core.callbacks.schema import CBEventType
+
+        server, state = self._gated(workers=3, total=6)
+        debug = LlamaDebugHandler()
+        model = _model(server, embed_batch_size=2, num_workers=3, callback_manager=CallbackManager([debug]))
+        texts = [f"text {i}" for i in range(12)]
+        started = time.monotonic()
+        vectors = model.get_text_embedding_batch(texts)
+        assert time.monotonic() - started < 4  # no 5 s gate timeout: the batches really overlapped
+        assert vectors == [[float(i)] for i in range(12)]
+        assert state["peak"] == 3  # bounded by num_workers
+        pairs = debug.get_event_pairs(CBEventType.EMBEDDING)
+        assert len(pairs) == 6
+        chunks = [pair[1].payload["chunks"] for pair in pairs]
+        assert [t for chunk in chunks for t in chunk] == texts
+
+    def test_a_failed_batch_ends_every_event_with_the_error(self) -> None:
+        from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
+        from llama_index.core.callbacks.schema import CBEventType, EventPayload
+
+        from stackit_chutes_core import BadRequestError
+
+        def answer(body: dict[str, Any]) -> Any:
+            if "text 3" in body["input"]:
+                return httpx2.Response(400, json={"error": {"message": "bad text", "code": 400}})
+            return _answer(body)
+
+        debug = LlamaDebugHandler()
+        model = _model(FakeServer(answer), embed_batch_size=2, callback_manager=CallbackManager([debug]), max_retries=0)
+        with pytest.raises(BadRequestError, match="bad text"):
+            model.get_text_embedding_batch([f"text {i}" for i in range(6)])
+        pairs = debug.get_event_pairs(CBEventType.EMBEDDING)
+        assert len(pairs) == 3
+        assert all(EventPayload.EXCEPTION in pair[1].payload for pair in pairs)
 
 
 class TestImageRequests:
