@@ -15,7 +15,15 @@ from typing import Any, ClassVar, Literal
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from typing_extensions import Self
 
-from stackit_chutes_core import ConfigurationError, Endpoint, ModelRoute, get_provider, parse_model, resolve_endpoint
+from stackit_chutes_core import (
+    ConfigurationError,
+    Endpoint,
+    ModelRoute,
+    configure_rate_limits,
+    get_provider,
+    parse_model,
+    resolve_endpoint,
+)
 
 __all__ = ["ProviderConnection", "Purpose", "home_provider", "provider_argument", "route_of"]
 
@@ -81,6 +89,11 @@ class ProviderConnection(BaseModel):
     """Optional user-owned ``httpx`` client (e.g. with a custom transport) for sync calls."""
     http_async_client: Any = Field(default=None, exclude=True)
     """Optional user-owned async ``httpx`` client for async calls."""
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    """Pace requests to this budget (shared by every object using the same key and model in this
+    process; 429s slow the pace down). Default: the catalog's documented limit, else no pacing."""
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    """Pace tokens to this budget (STACKIT counts prompt + 5 x generated tokens). As above."""
 
     @model_validator(mode="after")
     def _stackit_chutes_connection(self) -> Self:
@@ -100,7 +113,7 @@ class ProviderConnection(BaseModel):
     def _endpoint(self, model: str | None = None) -> Endpoint:
         """A fresh core endpoint for ``model`` (default: ``self.model``)."""
         target = model or self.model
-        return resolve_endpoint(
+        endpoint = resolve_endpoint(
             target,
             provider=provider_argument(target, self.provider),
             api_key=self.api_key,
@@ -113,6 +126,9 @@ class ProviderConnection(BaseModel):
             http_client=self.http_client,
             http_async_client=self.http_async_client,
         )
+        if target == self.model:  # budgets belong to this object's model, not to per-call switches
+            configure_rate_limits(endpoint, self.requests_per_minute, self.tokens_per_minute)
+        return endpoint
 
     def _secret_env_name(self) -> str:
         """The variable a serialized ``api_key`` is restored from (the key's provider's variable)."""

@@ -34,6 +34,7 @@ from stackit_chutes_core import (
     Endpoint,
     aembed_items,
     aembed_texts,
+    configure_rate_limits,
     embed_items,
     embed_texts,
     progress_bar,
@@ -87,6 +88,15 @@ class StackitChutesEmbedding(MultiModalEmbedding):
     )
     http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom sync httpx client.")
     async_http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom async httpx client.")
+    requests_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        description="Pace requests to this budget (shared per key and model in the process; 429s slow it down). "
+        "Default: the catalog's documented limit, else no pacing.",
+    )
+    tokens_per_minute: float | None = Field(
+        default=None, gt=0, description="Pace tokens to this budget (STACKIT: prompt + 5 x generated tokens)."
+    )
 
     def __init__(self, model_name: str | None = None, **kwargs: Any) -> None:
         name = model_name or kwargs.pop("model", None)
@@ -109,7 +119,7 @@ class StackitChutesEmbedding(MultiModalEmbedding):
     # -- plumbing ---------------------------------------------------------------------------
 
     def _endpoint(self) -> Endpoint:
-        return resolve_endpoint(
+        endpoint = resolve_endpoint(
             self.model_name,
             provider=self.provider,
             api_key=self.api_key,
@@ -121,6 +131,8 @@ class StackitChutesEmbedding(MultiModalEmbedding):
             http_client=self.http_client,
             http_async_client=self.async_http_client,
         )
+        configure_rate_limits(endpoint, self.requests_per_minute, self.tokens_per_minute)
+        return endpoint
 
     @property
     def _concurrency(self) -> int:

@@ -55,6 +55,7 @@ from stackit_chutes_core import (
     achat,
     astream_chat,
     chat,
+    configure_rate_limits,
     estimate_cost,
     parse_model,
     resolve_endpoint,
@@ -137,6 +138,15 @@ class StackitChutes(FunctionCallingLLM):
     )
     http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom sync httpx client.")
     async_http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom async httpx client.")
+    requests_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        description="Pace requests to this budget (shared per key and model in the process; 429s slow it down). "
+        "Default: the catalog's documented limit, else no pacing.",
+    )
+    tokens_per_minute: float | None = Field(
+        default=None, gt=0, description="Pace tokens to this budget (STACKIT: prompt + 5 x generated tokens)."
+    )
 
     def __init__(self, model: str | None = None, **kwargs: Any) -> None:
         if model is not None:
@@ -192,7 +202,7 @@ class StackitChutes(FunctionCallingLLM):
 
     def _endpoint(self, model: str | None = None) -> Endpoint:
         home = parse_model(self.model, self.provider).provider.name
-        return resolve_endpoint(
+        endpoint = resolve_endpoint(
             model or self.model,
             provider=None if model else self.provider,
             api_key=self.api_key,
@@ -205,6 +215,9 @@ class StackitChutes(FunctionCallingLLM):
             http_client=self.http_client,
             http_async_client=self.async_http_client,
         )
+        if model is None:  # budgets belong to this object's model, not to per-call switches
+            configure_rate_limits(endpoint, self.requests_per_minute, self.tokens_per_minute)
+        return endpoint
 
     def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[Endpoint, ChatRequest]:
         endpoint = self._endpoint(kwargs.pop("model", None))

@@ -30,6 +30,14 @@ from stackit_chutes_core._embeddings import (
     uses_chat_template,
 )
 from stackit_chutes_core._images import detect_mime, to_image_url
+from stackit_chutes_core._limiter import (
+    RateLimiter,
+    RateLimits,
+    configure_rate_limits,
+    limiter_for,
+    reset_limiters,
+    set_rate_limits,
+)
 from stackit_chutes_core._pricing import Cost, estimate_cost
 from stackit_chutes_core._progress import progress_bar, require_tqdm
 from stackit_chutes_core._streaming import ChatStreamState
@@ -132,6 +140,12 @@ __all__ = [
     "get_provider",
     "known_providers",
     "parse_chat_response",
+    "RateLimiter",
+    "RateLimits",
+    "configure_rate_limits",
+    "limiter_for",
+    "reset_limiters",
+    "set_rate_limits",
     "parse_model",
     "progress_bar",
     "require_tqdm",

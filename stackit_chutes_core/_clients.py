@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import openai
 
+from stackit_chutes_core._limiter import watch_rate_limit_headers
 from stackit_chutes_core.routing import Endpoint
 
 __all__ = ["async_client_for", "clear_client_cache", "sync_client_for"]
@@ -61,7 +62,9 @@ def _new_client(cls: type[_ClientT], endpoint: Endpoint, http_client: Any) -> _C
     kwargs = _client_kwargs(endpoint)
     if http_client is not None:
         kwargs["http_client"] = http_client
-    return _scrub(cls(**kwargs), endpoint)
+    client = _scrub(cls(**kwargs), endpoint)
+    watch_rate_limit_headers(client)
+    return client
 
 
 def _remember(pool: OrderedDict[tuple[Any, ...], _ClientT], key: tuple[Any, ...], client: _ClientT) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import openai
 
 from stackit_chutes_core._clients import async_client_for, sync_client_for
+from stackit_chutes_core._limiter import apace, pace
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
@@ -61,21 +62,30 @@ def translate_error(exc: BaseException, provider: str) -> BaseException:
     return exc
 
 
-def _options(headers: Mapping[str, str] | None) -> Any:
-    """SDK ``RequestOptions`` carrying per-request headers (typed ``Any``: the SDK's TypedDict)."""
-    return {"headers": dict(headers)} if headers else {}
+def _options(headers: Mapping[str, str] | None, extra: Mapping[str, Any] | None = None) -> Any:
+    """SDK ``RequestOptions`` carrying per-request headers (typed ``Any``: the SDK's TypedDict).
+
+    ``extra``: options from the rate limiter (it turns the SDK's retries off and does them itself).
+    """
+    options: dict[str, Any] = {"headers": dict(headers)} if headers else {}
+    if extra:
+        options.update(extra)
+    return options
 
 
 def post_json(
     endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """POST ``body`` and return the decoded JSON answer."""
+    """POST ``body`` and return the decoded JSON answer (paced by the endpoint's rate limiter, if any)."""
     client = sync_client_for(endpoint)
-    try:
-        result = client.post(path, body=dict(body), cast_to=object, options=_options(headers))
-    except Exception as exc:
-        raise translate_error(exc, endpoint.provider.name) from exc
-    return _expect_object(result, endpoint)
+
+    def send(extra: Mapping[str, Any]) -> Any:
+        try:
+            return client.post(path, body=dict(body), cast_to=object, options=_options(headers, extra))
+        except Exception as exc:
+            raise translate_error(exc, endpoint.provider.name) from exc
+
+    return _expect_object(pace(endpoint, body, send), endpoint)
 
 
 async def apost_json(
@@ -83,11 +93,14 @@ async def apost_json(
 ) -> dict[str, Any]:
     """Async :func:`post_json`."""
     client = async_client_for(endpoint)
-    try:
-        result = await client.post(path, body=dict(body), cast_to=object, options=_options(headers))
-    except Exception as exc:
-        raise translate_error(exc, endpoint.provider.name) from exc
-    return _expect_object(result, endpoint)
+
+    async def send(extra: Mapping[str, Any]) -> Any:
+        try:
+            return await client.post(path, body=dict(body), cast_to=object, options=_options(headers, extra))
+        except Exception as exc:
+            raise translate_error(exc, endpoint.provider.name) from exc
+
+    return _expect_object(await apace(endpoint, body, send), endpoint)
 
 
 def _expect_object(result: Any, endpoint: Endpoint) -> dict[str, Any]:
@@ -105,15 +118,22 @@ def post_stream(
     """POST ``body`` with ``stream: true`` and yield each SSE ``data`` object."""
     client = sync_client_for(endpoint)
     provider = endpoint.provider.name
+
+    def send(extra: Mapping[str, Any]) -> Any:
+        try:
+            return client.post(
+                path,
+                body=dict(body),
+                cast_to=object,
+                options=_options(headers, extra),
+                stream=True,
+                stream_cls=openai.Stream[object],
+            )
+        except Exception as exc:
+            raise translate_error(exc, provider) from exc
+
+    stream = pace(endpoint, body, send)  # paced until the stream opens (a 429 comes before the body)
     try:
-        stream = client.post(
-            path,
-            body=dict(body),
-            cast_to=object,
-            options=_options(headers),
-            stream=True,
-            stream_cls=openai.Stream[object],
-        )
         with stream:
             for event in stream:
                 if isinstance(event, dict):
@@ -128,15 +148,22 @@ async def apost_stream(
     """Async :func:`post_stream`."""
     client = async_client_for(endpoint)
     provider = endpoint.provider.name
+
+    async def send(extra: Mapping[str, Any]) -> Any:
+        try:
+            return await client.post(
+                path,
+                body=dict(body),
+                cast_to=object,
+                options=_options(headers, extra),
+                stream=True,
+                stream_cls=openai.AsyncStream[object],
+            )
+        except Exception as exc:
+            raise translate_error(exc, provider) from exc
+
+    stream = await apace(endpoint, body, send)
     try:
-        stream = await client.post(
-            path,
-            body=dict(body),
-            cast_to=object,
-            options=_options(headers),
-            stream=True,
-            stream_cls=openai.AsyncStream[object],
-        )
         async with stream:
             async for event in stream:
                 if isinstance(event, dict):
