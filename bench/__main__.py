@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import clients, harness, images, report, streams
+from bench import clients, harness, images, paced, report, streams
 from bench.emulator import ROOT, EmulatorProcess
 
-SCENARIOS = ("chat_sync", "chat_stream", "chat_async", "embeddings", "images", "long_streams")
+SCENARIOS = ("chat_sync", "chat_stream", "chat_async", "embeddings", "images", "long_streams", "paced")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Config:
     stream_large: int = 100_000
     stream_small_repeats: int = 5
     stream_large_repeats: int = 2
+    paced_texts: int = 20_000
 
 
 QUICK = Config(
@@ -49,6 +50,7 @@ QUICK = Config(
     stream_large=20_000,
     stream_small_repeats=3,
     stream_large_repeats=1,
+    paced_texts=4_000,
 )
 
 
@@ -152,8 +154,27 @@ def _long_stream_scenario(cfg: Config) -> dict[str, Any]:
     }
 
 
+def _paced_scenario(cfg: Config) -> dict[str, Any]:
+    rows = paced.run_paced(cfg.paced_texts)
+    title = (
+        f"(f) paced bulk embedding: {cfg.paced_texts:,} texts in batches of {paced.BATCH} against a server enforcing "
+        f"{paced.REQUESTS_PER_MINUTE} requests/min and {paced.TOKENS_PER_MINUTE:,} tokens/min (10 s window), "
+        f"{paced.RANDOM_429:.0%} random 429s; target for ours: 0 failed, >= {paced.TARGET:.0%} of the allowed rate"
+    )
+    ours = [r for r in rows if r["role"] == "ours"]
+    return {
+        "id": "paced",
+        "title": title,
+        "texts": cfg.paced_texts,
+        "all_targets_met": bool(ours) and all(r.get("target_met") for r in ours),
+        "rows": rows,
+    }
+
+
 def _print_scenario(result: dict[str, Any]) -> None:
-    if result["id"] == "long_streams":
+    if result["id"] == "paced":
+        print(paced.format_paced(result), flush=True)
+    elif result["id"] == "long_streams":
         print(streams.format_streams(result), flush=True)
     elif result["id"] == "images":
         print(images.format_images(result["rows"], result), flush=True)
@@ -194,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                 result = _image_scenario(emu, cfg)
             elif sid == "long_streams":
                 result = _long_stream_scenario(cfg)
+            elif sid == "paced":
+                result = _paced_scenario(cfg)
             elif sid == "embeddings":
                 result = _embedding_scenario(emu.base_urls, cfg)
             else:
