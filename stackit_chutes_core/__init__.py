@@ -7,6 +7,7 @@ speaks the OpenAI wire format once (with every provider quirk), and raises one e
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._accumulate import StreamSnapshot
+from stackit_chutes_core._batch import BatchEmbedder
 from stackit_chutes_core._chat import (
     achat,
     astream_chat,
@@ -81,6 +82,7 @@ from stackit_chutes_core.types import (
 
 __all__ = [
     "APIConnectionError",
+    "BatchEmbedder",
     "APIError",
     "APIStatusError",
     "APITimeoutError",

@@ -47,6 +47,7 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "apace",
+    "catalog_limits",
     "configure_rate_limits",
     "limiter_for",
     "pace",
@@ -198,7 +199,7 @@ def _key(endpoint: Endpoint) -> tuple[str, str, str]:
     return endpoint.provider.name, digest, endpoint.model_id
 
 
-def _catalog_limits(endpoint: Endpoint) -> RateLimits | None:
+def catalog_limits(endpoint: Endpoint) -> RateLimits | None:
     """The catalog row's documented budgets, when the row carries them (``rate_limits``)."""
     info = endpoint.route.info
     raw = getattr(info, "rate_limits", None) if info is not None else None
@@ -246,7 +247,7 @@ def limiter_for(endpoint: Endpoint) -> RateLimiter | None:
     limiter = _limiters.get(key)
     if limiter is not None:
         return limiter
-    limits = _configured.get(key) or _catalog_limits(endpoint)
+    limits = _configured.get(key) or catalog_limits(endpoint)
     if limits is None:
         return None
     with _registry_lock:
