@@ -26,7 +26,7 @@ from stackit_chutes_core import (
     parse_chat_response,
     resolve_endpoint,
 )
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 HELLO = [Message(role="user", content="hi")]
 WEATHER = ToolSpec(

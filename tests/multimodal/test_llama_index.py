@@ -32,6 +32,7 @@ from stackit_chutes_core import (
     InvalidInputError,
     NotFoundError,
 )
+from tests._http import InFlight, json_response, mock_clients
 from tests.emulator import ProviderEmulator
 from tests.multimodal._shared import (
     DIMS,
@@ -297,22 +298,17 @@ class TestPartialFailure:
         def answer(request: httpx2.Request) -> httpx2.Response:
             url = user_parts(body_of(request))[0]["image_url"]["url"]
             if url == yellow:
-                return httpx2.Response(400, json={"error": {"message": "bad image", "type": "BadRequestError"}})
+                return json_response({"error": {"message": "bad image", "type": "BadRequestError"}}, 400)
             value = float(list(COLOURS).index(next(c for c in COLOURS if data_uri(c) == url)))
             data = [{"index": 0, "object": "embedding", "embedding": [value, 1.0]}]
-            return httpx2.Response(200, json={"object": "list", "data": data})
-
-        async def aanswer(request: httpx2.Request) -> httpx2.Response:
-            await request.aread()
-            return answer(request)
+            return json_response({"object": "list", "data": data})
 
         model = _model(
             api_key="k",
             embed_batch_size=2,
             num_workers=2,
             max_retries=0,
-            http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
-            async_http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(aanswer)),
+            **mock_clients(answer, llama_index=True),
         )
         images = [png(c) for c in ("red", "green", "blue", "yellow", "red")]
         with pytest.raises(EmbeddingItemsError) as caught:
@@ -324,33 +320,20 @@ class TestPartialFailure:
         assert caught.value.partial == [[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], None, [0.0, 1.0]]
 
 
-class _Peak:
+class _Peak(InFlight):
     """Async MockTransport handler counting requests in flight."""
 
-    def __init__(self) -> None:
-        self.in_flight = self.peak = self.total = 0
-
     async def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        await request.aread()
         body = body_of(request)
-        self.in_flight += 1
-        self.total += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
+        with self:
             await asyncio.sleep(0.005)
-        finally:
-            self.in_flight -= 1
         count = len(body["input"]) if "input" in body else 1
         data = [{"index": i, "object": "embedding", "embedding": [1.0, float(i)]} for i in range(count)]
-        return httpx2.Response(200, json={"object": "list", "data": data})
+        return json_response({"object": "list", "data": data})
 
     def model(self, name: str = QWEN_VL, **kwargs: Any) -> StackitChutesEmbedding:
         return StackitChutesEmbedding(
-            model_name=name,
-            api_key="k",
-            max_retries=0,
-            async_http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
-            **kwargs,
+            model_name=name, api_key="k", max_retries=0, **mock_clients(self, llama_index=True), **kwargs
         )
 
 
