@@ -27,7 +27,8 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # Benchmarks get their own venv: the comparators (llama-index-llms-openai) pin openai<3.
 BENCH_VENV = ROOT / ".venv-bench"
 
-TEST_ARGS = ["-m", "pytest", "--record-mode=none", "--block-network", "--allowed-hosts=127.0.0.1,localhost"]
+# Replay-only and network blocking come from [tool.pytest.ini_options] addopts, so plain `pytest` agrees.
+TEST_ARGS = ["-m", "pytest"]
 
 
 def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
