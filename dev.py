@@ -6,7 +6,7 @@
                             otherwise from the provider emulator in tests/emulator
     python3 dev.py bench    set up .venv-bench and run the benchmarks in bench/ against the emulator
                             (``python3 dev.py bench --quick``; results in bench/results/latest.json)
-    python3 dev.py lint     ruff + mypy (strict on the core)
+    python3 dev.py lint     ruff check, ruff format --check (Python files) and mypy (strict on the core)
 
 Extra arguments after the command go to the tool (e.g. ``python3 dev.py test -k routing``).
 """
@@ -86,8 +86,13 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return _run(PYTHON, "-m", "demo", *rest, env=env)
     if command == "lint":
-        code = _run(PYTHON, "-m", "ruff", "check", ".", env=env)
-        return code or _run(PYTHON, "-m", "mypy", env=env)
+        # Every check runs, so one report shows all problems; the exit code says whether any failed.
+        codes = [
+            _run(PYTHON, "-m", "ruff", "check", ".", env=env),
+            _run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env),
+            _run(PYTHON, "-m", "mypy", env=env),
+        ]
+        return max(codes)
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 
