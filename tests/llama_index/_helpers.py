@@ -1,9 +1,16 @@
-"""Shared constants of the LlamaIndex adapter tests: model ids and tiny PNGs (HTTP mocks: ``tests/_http.py``)."""
+"""Shared helpers of the LlamaIndex adapter tests: model ids, tiny PNGs, a callback-event collector.
+
+HTTP mocks live in ``tests/_http.py``.
+"""
 
 from __future__ import annotations
 
-import struct
-import zlib
+from typing import Any
+
+from llama_index.core.callbacks import CBEventType
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+
+from tests.pngs import solid_png
 
 CHAT_MODELS = {
     "stackit": "stackit/openai/gpt-oss-120b",
@@ -29,12 +36,32 @@ BLUE = (30, 60, 220)
 GREEN = (30, 180, 60)
 
 
-def make_png(rgb: tuple[int, int, int], size: int = 4) -> bytes:
-    """A deterministic solid-colour RGB PNG (same bytes every run, so request bodies replay)."""
-    raw = (b"\x00" + bytes(rgb) * size) * size
+def make_png(rgb: tuple[int, int, int]) -> bytes:
+    """A 4x4 solid-colour PNG (the size the cassettes were recorded with, so request bodies replay)."""
+    return solid_png(rgb, 4)
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+class CallbackEvents(BaseCallbackHandler):
+    """Collects legacy callback events: the types of the starts, ``(type, payload)`` of the ends."""
+
+    def __init__(self) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self.starts: list[CBEventType] = []
+        self.ends: list[tuple[CBEventType, dict[str, Any]]] = []
+
+    def payloads(self, kind: CBEventType) -> list[dict[str, Any]]:
+        """The end payloads of events of ``kind``, in order."""
+        return [payload for event_type, payload in self.ends if event_type == kind]
+
+    def on_event_start(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> str:
+        self.starts.append(event_type)
+        return event_id
+
+    def on_event_end(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> None:
+        self.ends.append((event_type, payload or {}))
+
+    def start_trace(self, trace_id: str | None = None) -> None:
+        return None
+
+    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
+        return None

@@ -18,7 +18,6 @@ from typing import Any
 import httpx2
 import pytest
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.embeddings import MultiModalEmbedding
 from llama_index.core.indices import MultiModalVectorStoreIndex
@@ -34,6 +33,7 @@ from stackit_chutes_core import (
 )
 from tests._http import InFlight, json_response, mock_clients
 from tests.emulator import ProviderEmulator
+from tests.llama_index._helpers import CallbackEvents
 from tests.multimodal._shared import (
     DIMS,
     DOCUMENT_INSTRUCTION,
@@ -374,40 +374,22 @@ class TestOneConcurrencyLimit:
         assert server.peak == 4  # single-image calls are independent of the finished batch call
 
 
-class _Events(BaseCallbackHandler):
-    def __init__(self) -> None:
-        super().__init__([], [])
-        self.ends: list[dict[Any, Any]] = []
-
-    def on_event_start(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> str:
-        return event_id
-
-    def on_event_end(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> None:
-        if event_type == CBEventType.EMBEDDING:
-            self.ends.append(payload or {})
-
-    def start_trace(self, trace_id: str | None = None) -> None:
-        return None
-
-    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
-        return None
-
-
 class TestCallbacksAndProgress:
     @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
     def test_one_event_per_embed_batch_size(self, stackit_url: str, asynchronous: bool) -> None:
-        events = _Events()
+        events = CallbackEvents()
         model = _wired(stackit_url, embed_batch_size=2, callback_manager=CallbackManager([events]))
         images = [png(c) for c in ("red", "green", "blue", "yellow", "red")]
         if asynchronous:
             vectors = asyncio.run(model.aget_image_embedding_batch(images))
         else:
             vectors = model.get_image_embedding_batch(images)
-        assert [len(e[EventPayload.CHUNKS]) for e in events.ends] == [2, 2, 1]
-        assert [v for e in events.ends for v in e[EventPayload.EMBEDDINGS]] == vectors
+        ends = events.payloads(CBEventType.EMBEDDING)
+        assert [len(e[EventPayload.CHUNKS]) for e in ends] == [2, 2, 1]
+        assert [v for e in ends for v in e[EventPayload.EMBEDDINGS]] == vectors
 
     def test_failed_batch_ends_its_events_with_the_exception(self, stackit_url: str) -> None:
-        events = _Events()
+        events = CallbackEvents()
         model = _wired(
             stackit_url,
             embed_batch_size=2,
@@ -417,8 +399,9 @@ class TestCallbacksAndProgress:
         )
         with pytest.raises(EmbeddingItemsError):
             model.get_image_embedding_batch([png("red"), png("green"), png("blue")])
-        assert len(events.ends) == 2
-        assert all(isinstance(e[EventPayload.EXCEPTION], EmbeddingItemsError) for e in events.ends)
+        ends = events.payloads(CBEventType.EMBEDDING)
+        assert len(ends) == 2
+        assert all(isinstance(e[EventPayload.EXCEPTION], EmbeddingItemsError) for e in ends)
 
     def test_progress_bar(self, stackit_url: str, capsys: pytest.CaptureFixture[str]) -> None:
         _wired(stackit_url).get_image_embedding_batch([png("red")] * 3, show_progress=True)
