@@ -62,29 +62,16 @@ class ProviderConnection(BaseModel):
         A key taken from the environment is kept in ``api_key`` (the LangChain convention), owned by
         ``credentials_provider`` like an explicit one, so it is never sent to the other provider.
         """
-        connection = core.ModelConnection.bind(self.model, purpose=self._purpose, **self._connection_settings())
-        self.credentials_provider = connection.credentials_provider
-        if self.api_key is None and self.credentials_provider == connection.route().provider.name:
-            self.api_key = connection.endpoint().api_key
+        bound = self._connection.checked()
+        self.credentials_provider = bound.credentials_provider
+        if self.api_key is None and self.credentials_provider == bound.route().provider.name:
+            self.api_key = bound.endpoint().api_key
         return self
-
-    def _connection_settings(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "credentials_provider": self.credentials_provider,
-            "default_headers": self.default_headers,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "http_client": self.http_client,
-            "http_async_client": self.http_async_client,
-        }
 
     @property
     def _connection(self) -> core.ModelConnection:
         """The core connection for the current field values (cheap: no client is built here)."""
-        return core.ModelConnection(model=self.model, purpose=self._purpose, **self._connection_settings())
+        return core.ModelConnection.of(self, model=self.model, purpose=self._purpose)
 
     def _endpoint(self, model: str | None = None) -> core.Endpoint:
         """A fresh core endpoint for ``model`` (default: ``self.model``)."""

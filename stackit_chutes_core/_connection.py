@@ -34,6 +34,30 @@ Conservative but realistic for current open models; LlamaIndex's own fallback (3
 silently truncate agent memory and prompt packing."""
 
 _warned_unknown: set[str] = set()
+_SETTINGS = (
+    "provider",
+    "api_key",
+    "base_url",
+    "credentials_provider",
+    "default_headers",
+    "timeout",
+    "max_retries",
+    "http_client",
+    "http_async_client",
+)
+
+
+def _warn_unknown(qualified_name: str) -> None:
+    """Log once per model that the catalog does not know it (it still works: the provider decides)."""
+    if qualified_name in _warned_unknown:
+        return
+    _warned_unknown.add(qualified_name)
+    logger.warning(
+        "Model %r is not in the stackit-chutes catalog: it is sent as given, but its capabilities, price and "
+        "limits are unknown (assuming a context window of %d tokens; pass context_window=... to set it).",
+        qualified_name,
+        DEFAULT_CONTEXT_WINDOW,
+    )
 
 
 def _provider_argument(model: str, default_provider: str | None) -> str | None:
@@ -87,16 +111,35 @@ class ModelConnection:
 
     @classmethod
     def bind(cls, model: str, *, purpose: Purpose = "chat", **settings: Any) -> ModelConnection:
-        """Route ``model`` now and require a key: raises before any request if either fails.
+        """A connection for ``model``, checked with :meth:`checked`."""
+        return cls(model=model, purpose=purpose, **settings).checked()
 
-        ``credentials_provider`` defaults to the provider ``model`` routes to.
+    def checked(self) -> ModelConnection:
+        """Route the model and require a key now, raising before any request if either fails.
+
+        Returns the connection with ``credentials_provider`` set (default: the model's provider).
         """
-        connection = cls(model=model, purpose=purpose, **settings)
-        route = connection.route()
-        if connection.credentials_provider is None:
-            connection = connection.replace(credentials_provider=route.provider.name)
+        route = self.route()
+        if route.info is None:
+            _warn_unknown(route.qualified_name)
+        connection = self
+        if self.credentials_provider is None:
+            connection = self.replace(credentials_provider=route.provider.name)
         connection.endpoint()  # MissingAPIKeyError naming the variable, before any request
         return connection
+
+    @classmethod
+    def of(
+        cls, source: object, *, model: str, purpose: Purpose = "chat", names: Mapping[str, str] | None = None
+    ) -> ModelConnection:
+        """The connection described by an adapter object's attributes (no routing or key check here).
+
+        ``names`` maps a setting to the attribute holding it where the framework names it differently
+        (LlamaIndex: ``{"base_url": "api_base", "http_async_client": "async_http_client"}``).
+        """
+        renamed = names or {}
+        values = {setting: getattr(source, renamed.get(setting, setting), None) for setting in _SETTINGS}
+        return cls(model=model, purpose=purpose, **{k: v for k, v in values.items() if v is not None})
 
     def replace(self, **changes: Any) -> ModelConnection:
         """A copy with ``changes`` (credentials stay bound to their provider)."""
@@ -140,14 +183,8 @@ class ModelConnection:
         route = self.route()
         info = route.info
         known = context_window or (info.context_window if info else None)
-        if known is None and route.qualified_name not in _warned_unknown:
-            _warned_unknown.add(route.qualified_name)
-            logger.warning(
-                "The catalog does not know the context window of %r; assuming %d tokens. "
-                "Pass context_window=... to set it.",
-                route.qualified_name,
-                DEFAULT_CONTEXT_WINDOW,
-            )
+        if known is None:
+            _warn_unknown(route.qualified_name)
         return ModelLimits(
             context_window=known or DEFAULT_CONTEXT_WINDOW,
             max_output_tokens=max_output_tokens or (info.max_output_tokens if info else None),
