@@ -45,7 +45,13 @@ class ConnectionFields(BaseModel):
     max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts (never on Chutes 402).")
     default_headers: dict[str, str] | None = Field(default=None, description="Extra headers on every request.")
     http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom sync httpx client.")
-    async_http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom async httpx client.")
+    async_http_client: Any = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        validation_alias=AliasChoices("async_http_client", "http_async_client"),
+        description="Custom async httpx client (`http_async_client=` is accepted too, as in LangChain).",
+    )
 
     _model_field: ClassVar[str] = "model"
     """The field holding the model string (LlamaIndex embeddings call it ``model_name``)."""
