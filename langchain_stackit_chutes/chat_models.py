@@ -19,14 +19,13 @@ from pydantic import AliasChoices, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
 import stackit_chutes_core as core
-from langchain_stackit_chutes._base import ProviderConnection, home_provider, route_of
+from langchain_stackit_chutes._base import ProviderConnection
 from langchain_stackit_chutes._convert import (
     delta_to_chunk,
     messages_to_core,
-    normalise_tool_choice,
+    openai_tools,
     result_to_message,
     tool_to_openai,
-    tools_to_specs,
 )
 from langchain_stackit_chutes._errors import (
     agen_with_langchain_errors,
@@ -45,9 +44,24 @@ from langchain_stackit_chutes._structured import (
 
 __all__ = ["ChatStackitChutes"]
 
-# Per-call keyword arguments with a meaning of their own; any other keyword goes to the body verbatim.
-_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "frequency_penalty", "presence_penalty")
-_IGNORED_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
+# Constructor fields that are request parameters (the core's build_chat_request decides what they mean).
+_REQUEST_DEFAULTS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "thinking",
+    "extra_body",
+)
+# LangChain-internal keywords that reach _generate(**kwargs) but are no API parameters.
+_FRAMEWORK_KWARGS = frozenset({"stream", "ls_structured_output_format", "structured_output_format"})
 
 
 class ChatStackitChutes(ProviderConnection, BaseChatModel):
@@ -89,6 +103,15 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     """Frequency penalty."""
     presence_penalty: float | None = None
     """Presence penalty."""
+    n: int | None = Field(default=None, ge=1)
+    """Number of answers per prompt (each becomes one generation; streaming needs ``n`` of 1)."""
+    logprobs: bool | None = None
+    """Return token log probabilities in ``response_metadata["logprobs"]``."""
+    top_logprobs: int | None = None
+    """With ``logprobs``: how many most likely alternatives to return per token."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Further request parameters sent with every call (as in ``ChatOpenAI``); parameters that have a
+    field of their own belong in that field (a warning says so, and the value is still used)."""
     reasoning_effort: str | None = None
     """``"low"`` / ``"medium"`` / ``"high"`` for models with effort control (e.g. gpt-oss); checked
     against the catalog. Dropped (with a warning) for models the catalog knows have no such control."""
@@ -115,7 +138,7 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         if not isinstance(name, str) or not isinstance(model, str):
             return values
         try:
-            current = route_of(model, values.get("provider")).qualified_name
+            current = core.ModelConnection(model=model, provider=values.get("provider")).route().qualified_name
             previous = core.parse_model(name)
         except core.ConfigurationError:
             return values
@@ -125,12 +148,16 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
 
     @model_validator(mode="after")
     def _stackit_chutes_chat_model(self) -> Self:
-        """Refuse embedding models before any request."""
-        info = route_of(self.model, self.provider).info
-        if info is not None and info.kind != "chat":
-            raise core.CapabilityError(
-                f"{info.qualified_name!r} is an embedding model; use StackitChutesEmbeddings for it."
+        """Warn about ``model_kwargs`` entries that have a field of their own (as ``ChatOpenAI`` does)."""
+        shadowed = sorted(set(self.model_kwargs) & set(type(self).model_fields))
+        if shadowed:
+            warnings.warn(
+                f"Parameters {shadowed} should be specified explicitly. "
+                "Instead they were passed in as part of `model_kwargs` parameter.",
+                stacklevel=2,
             )
+        if self.n is not None and self.n > 1 and self.streaming:
+            raise ValueError("n must be 1 when streaming=True.")
         return self
 
     @property
@@ -154,17 +181,27 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        params = {"model": self.model, "provider": self.provider, "reasoning_effort": self.reasoning_effort}
-        params.update({name: getattr(self, name) for name in (*_SAMPLING, "stop", "thinking")})
+        params = {"model": self.model, "provider": self.provider, **self._request_defaults()}
         return {k: v for k, v in params.items() if v is not None}
 
+    def _request_defaults(self) -> dict[str, Any]:
+        """Constructor values that are request parameters (``model_kwargs`` last, as ``ChatOpenAI`` merges them)."""
+        fields = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
+        return {**fields, "stream_usage": self.stream_usage, **self.model_kwargs}
+
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return catalog_profile(route_of(self.model, self.provider).info)
+        return catalog_profile(self._connection.info())
+
+    def _provider_of(self, model: str) -> str | None:
+        try:
+            return self._connection.route(model).provider.name
+        except core.ConfigurationError:
+            return None
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         requested = kwargs.get("model")
         model: str = requested if isinstance(requested, str) else self.model
-        provider = home_provider(model, self.provider) or home_provider(self.model, self.provider)
+        provider = self._provider_of(model) or self._provider_of(self.model)
         params = LangSmithParams(ls_provider=provider or "stackit_chutes", ls_model_name=model, ls_model_type="chat")
         temperature = kwargs.get("temperature", self.temperature)
         if isinstance(temperature, (int, float)):
@@ -181,57 +218,35 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     def _build(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[core.Endpoint, core.ChatRequest]:
-        """Resolve the endpoint for this call and translate everything to a core ``ChatRequest``."""
-        params = dict(kwargs)
-        for name in _IGNORED_KWARGS:
-            params.pop(name, None)
-        endpoint = self._endpoint(params.pop("model", None) or self.model)
-        tools = tools_to_specs(params.pop("tools", None) or [])
-        tool_choice = params.pop("tool_choice", None)
-        if tool_choice is not None and not isinstance(tool_choice, dict):
-            tool_choice = normalise_tool_choice(tool_choice, [t.name for t in tools])
-        if "max_completion_tokens" in params:
-            params["max_tokens"] = params.pop("max_completion_tokens")
-        sampling = {name: params.pop(name, getattr(self, name)) for name in _SAMPLING}
-        stop_value = stop if stop is not None else params.pop("stop", None)
-        params.pop("stop", None)
-        effort = self._effort_for(endpoint, params.pop("reasoning_effort", self.reasoning_effort))
-        request = core.ChatRequest(
-            messages=messages_to_core(messages),
-            tools=tools,
-            tool_choice=tool_choice,
-            parallel_tool_calls=params.pop("parallel_tool_calls", None),
-            response_format=params.pop("response_format", None),
-            stop=stop_value if stop_value is not None else self.stop,
-            reasoning_effort=effort,
-            thinking=params.pop("thinking", self.thinking),
-            include_usage=bool(params.pop("stream_usage", self.stream_usage)),
-            extra_headers=params.pop("extra_headers", None),
-            **sampling,
+        """Resolve the endpoint for this call and let the core build the ``ChatRequest``."""
+        call = dict(kwargs)
+        endpoint = self._endpoint(call.pop("model", None) or self.model)
+        if call.get("tools"):
+            call["tools"] = openai_tools(call["tools"])
+        if stop is not None:
+            call["stop"] = stop
+        request = core.build_chat_request(
+            messages_to_core(messages),
+            info=endpoint.route.info,
+            defaults=self._request_defaults(),
+            call=call,
+            ignore=_FRAMEWORK_KWARGS,
         )
-        extra = {**(self.extra_body or {}), **(params.pop("extra_body", None) or {}), **params}
-        request.extra_body = extra or None
         return endpoint, request
 
-    @staticmethod
-    def _effort_for(endpoint: core.Endpoint, effort: str | None) -> str | None:
-        info = endpoint.route.info
-        if effort is not None and info is not None and not info.capabilities.reasoning_effort:
-            warnings.warn(
-                f"{info.qualified_name!r} has no reasoning_effort control (per the catalog); "
-                f"reasoning_effort={effort!r} is not sent.",
-                stacklevel=4,
-            )
-            return None
-        return effort
-
     def _chat_result(self, endpoint: core.Endpoint, result: core.ChatResult) -> ChatResult:
-        message = result_to_message(result, endpoint.route.info)
-        metadata = message.response_metadata
-        return ChatResult(
-            generations=[ChatGeneration(message=message, generation_info={"finish_reason": result.finish_reason})],
-            llm_output={"model_provider": metadata["model_provider"], "model_name": metadata["model_name"]},
-        )
+        info = endpoint.route.info
+        generations = []
+        for choice in (result, *result.alternatives):
+            message = result_to_message(choice, info)
+            generations.append(ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason}))
+        metadata = generations[0].message.response_metadata
+        llm_output = {"model_provider": metadata["model_provider"], "model_name": metadata["model_name"]}
+        if result.raw_usage is not None:
+            llm_output["token_usage"] = dict(result.raw_usage)
+        if result.system_fingerprint:
+            llm_output["system_fingerprint"] = result.system_fingerprint
+        return ChatResult(generations=generations, llm_output=llm_output)
 
     def _generate(
         self,
@@ -313,15 +328,15 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             **kwargs: Further per-call arguments (e.g. ``response_format``).
         """
         formatted = [tool_to_openai(tool, strict=strict) for tool in tools]
-        choice = normalise_tool_choice(tool_choice, [t["function"]["name"] for t in formatted])
-        if choice is not None:
-            kwargs["tool_choice"] = choice
+        if tool_choice is not None:
+            # Checked now, so a wrong tool name fails at bind time; the core owns every form's meaning.
+            kwargs["tool_choice"] = core.tool_choice_of(tool_choice, [t["function"]["name"] for t in formatted])
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
 
     def _default_structured_method(self) -> StructuredMethod:
-        info = route_of(self.model, self.provider).info
+        info = self._connection.info()
         return "json_schema" if info is not None and info.capabilities.structured_output else "function_calling"
 
     def with_structured_output(
