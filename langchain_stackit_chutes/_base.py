@@ -73,6 +73,15 @@ class ProviderConnection(BaseModel):
         """The core connection for the current field values (cheap: no client is built here)."""
         return core.ModelConnection.of(self, model=self.model, purpose=self._purpose)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without user-owned HTTP clients (sockets, locks).
+
+        A copy in a worker process builds pooled clients of its own on first use.
+        """
+        state = super().__getstate__()
+        state["__dict__"] = {**state["__dict__"], "http_client": None, "http_async_client": None}
+        return state
+
     def _endpoint(self, model: str | None = None) -> core.Endpoint:
         """A fresh core endpoint for ``model`` (default: ``self.model``)."""
         return self._connection.endpoint(model)

@@ -248,6 +248,21 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             llm_output["system_fingerprint"] = result.system_fingerprint
         return ChatResult(generations=generations, llm_output=llm_output)
 
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        """Token usage summed over the prompts of one ``generate`` call (as ``ChatOpenAI`` does)."""
+        combined: dict[str, Any] = {}
+        usage: dict[str, Any] = {}
+        for output in llm_outputs:
+            for key, value in (output or {}).items():
+                if key != "token_usage":
+                    combined.setdefault(key, value)
+            for key, value in ((output or {}).get("token_usage") or {}).items():
+                if isinstance(value, int):
+                    usage[key] = usage.get(key, 0) + value
+        if usage:
+            combined["token_usage"] = usage
+        return combined
+
     def _generate(
         self,
         messages: list[BaseMessage],

@@ -6,6 +6,7 @@ Only the fields live here: routing, key binding and kind checks are the core's
 
 from __future__ import annotations
 
+import pickle
 from typing import Any, ClassVar
 
 from llama_index.core.bridge.pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -66,6 +67,21 @@ class ConnectionFields(BaseModel):
     def _bind_credentials(self) -> None:
         """Route, check the kind and the key now (before any request) and bind the key to its provider."""
         self.credentials_provider = self._connection.checked().credentials_provider
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without user-owned HTTP clients (sockets, locks), leaving this object untouched.
+
+        A copy in a worker process builds pooled clients of its own on first use. (LlamaIndex's own
+        ``BaseComponent.__getstate__`` deletes unpicklable fields from the live object; this does not.)
+        """
+        state = BaseModel.__getstate__(self)
+        fields = {**state["__dict__"], "http_client": None, "async_http_client": None}
+        for key, value in list(fields.items()):
+            try:
+                pickle.dumps(value)
+            except Exception:  # as BaseComponent does, but on the copy: e.g. a handler holding a lock
+                del fields[key]
+        return {**state, "__dict__": fields}
 
     def _endpoint(self, model: str | None = None) -> Endpoint:
         return self._connection.endpoint(model)
