@@ -106,7 +106,8 @@ class StackitChutes(ConnectionFields, FunctionCallingLLM):
         if model is not None:
             kwargs["model"] = model
         callback_manager = kwargs.pop("callback_manager", None)
-        super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)
+        # mypy resolves __init__ to the ConnectionFields mixin; at run time it is the pydantic model's.
+        super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)  # type: ignore[call-arg]
         # Unknown provider, wrong model kind or missing key: fail here, before any request.
         self._bind_credentials()
 
