@@ -65,26 +65,127 @@ _FRAMEWORK_KWARGS = frozenset({"stream", "ls_structured_output_format", "structu
 
 
 class ChatStackitChutes(ProviderConnection, BaseChatModel):
-    """Chat models of STACKIT AI Model Serving and Chutes, routed by the model string.
+    """STACKIT AI Model Serving and Chutes chat models, routed by the model string.
 
     Setup:
-        ``pip install 'stackit-chutes[langchain]'`` and set ``STACKIT_API_KEY`` and/or ``CHUTES_API_KEY``.
+        Install the package and set the key of each provider you use.
 
-    Example:
+        .. code-block:: bash
+
+            pip install -U "stackit-chutes[langchain]"
+            export STACKIT_API_KEY="..."   # STACKIT portal: AI Model Serving -> auth tokens
+            export CHUTES_API_KEY="..."    # chutes.ai: API keys
+
+    Key init args — completion params:
+        model: str
+            ``"stackit/<model id>"`` or ``"chutes/<model id>"``, e.g. ``"stackit/openai/gpt-oss-120b"``
+            (``model_name=`` works too). A bare id with ``provider="stackit"``.
+        temperature: float | None
+            Sampling temperature.
+        max_tokens: int | None
+            Output-token limit (sent as ``max_completion_tokens`` to STACKIT, ``max_tokens`` to Chutes).
+        reasoning_effort: str | None
+            ``"low"`` / ``"medium"`` / ``"high"`` for models with effort control (gpt-oss).
+        thinking: bool | None
+            Switch a hybrid model's thinking on or off.
+        n, logprobs, top_logprobs, stop, seed, top_p, frequency_penalty, presence_penalty
+            As in ``ChatOpenAI``; ``model_kwargs`` / ``extra_body`` for anything else (``top_k`` ...).
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            Default: ``STACKIT_API_KEY`` / ``CHUTES_API_KEY`` by the model's provider (never ``OPENAI_*``).
+        base_url: str | None
+            Default: the provider's URL, or ``STACKIT_BASE_URL`` / ``CHUTES_BASE_URL``.
+        timeout: float | None
+            Seconds per request.
+        max_retries: int
+            Retries on 429, 5xx and timeouts (Chutes' 402 quota error is never retried).
+
+    See the fields below for every init arg.
+
+    Instantiate:
         .. code-block:: python
 
             from langchain_stackit_chutes import ChatStackitChutes
 
             llm = ChatStackitChutes(model="stackit/openai/gpt-oss-120b", temperature=0)
-            llm.invoke("Hello").content
-            llm.invoke("Hello", model="chutes/deepseek-ai/DeepSeek-V3.2-TEE")  # per-call switch
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke([("system", "Answer briefly."), ("human", "What is STACKIT?")])
+            # per-call switch to the other provider (it uses CHUTES_API_KEY, never the STACKIT key):
+            llm.invoke("Hello", model="chutes/deepseek-ai/DeepSeek-V3.2-TEE")
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Write a haiku about Europe."):
+                print(chunk.content, end="", flush=True)
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+            await llm.abatch(["Hello", "Bonjour"])
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given city.'''
+
+                city: str = Field(..., description="The city, e.g. Berlin")
+
+            llm_with_tools = llm.bind_tools([GetWeather], tool_choice="auto")
+            llm_with_tools.invoke("Weather in Berlin?").tool_calls
+            # [{"name": "GetWeather", "args": {"city": "Berlin"}, "id": "call_...", "type": "tool_call"}]
+
+    Structured output:
+        .. code-block:: python
+
+            class Answer(BaseModel):
+                text: str
+                confidence: float
+
+            llm.with_structured_output(Answer).invoke("Is Berlin in Germany?")
+            # method: "json_schema" where the catalog says the model supports it, else "function_calling";
+            # "json_mode" on request.
+
+    Image input:
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            vlm = ChatStackitChutes(model="stackit/Qwen/Qwen3-VL-235B-A22B-Instruct-FP8")
+            vlm.invoke([HumanMessage(content=[
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image", "url": "https://example.com/cat.jpg"},
+            ])])
+
+    Token usage:
+        .. code-block:: python
+
+            llm.invoke("Hello").usage_metadata
+            # {"input_tokens": 12, "output_tokens": 9, "total_tokens": 21,
+            #  "output_token_details": {"reasoning": 4}}
+
+    Response metadata:
+        .. code-block:: python
+
+            llm.invoke("Hello").response_metadata
+            # {"model_provider": "stackit", "model_name": "stackit/openai/gpt-oss-120b",
+            #  "finish_reason": "stop", "token_usage": {...}, "logprobs": {...} (when asked),
+            #  "cost": {"input": 1.8e-06, "output": 5.4e-06, "total": 7.2e-06, "currency": "EUR"}}
 
     Reasoning is returned in ``additional_kwargs["reasoning_content"]`` (and as reasoning content
-    blocks); ``response_metadata`` carries ``model_provider`` (``"stackit"``/``"chutes"``),
-    ``model_name`` (``"<provider>/<model id>"``), ``finish_reason`` and, where the catalog has a price,
-    ``cost`` in the provider's currency. Provider errors are raised as classes that are both
+    blocks with ``output_version="v1"``). Provider errors are raised as classes that are both
     ``stackit_chutes_core`` errors and ``langchain_core.exceptions`` errors (context overflow ->
-    ``ContextOverflowError``).
+    ``ContextOverflowError``), so they work in ``with_retry`` / ``with_fallbacks`` filters.
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
