@@ -210,6 +210,11 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     """Return token log probabilities in ``response_metadata["logprobs"]``."""
     top_logprobs: int | None = None
     """With ``logprobs``: how many most likely alternatives to return per token."""
+    fallback_models: list[str] = Field(default_factory=list)
+    """Models tried in order when a call fails with a rate limit (after retries), an exhausted quota, a
+    server or connection error, or a model that is not served (``"chutes/..."``, ``"stackit/..."``;
+    each with its own provider's key). Never after a bad request or an authentication error; a stream
+    only before its first chunk. ``response_metadata["model_name"]`` names the model that answered."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Further request parameters sent with every call (as in ``ChatOpenAI``); parameters that have a
     field of their own belong in that field (a warning says so, and the value is still used)."""
@@ -259,6 +264,8 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             )
         if self.n is not None and self.n > 1 and self.streaming:
             raise ValueError("n must be 1 when streaming=True.")
+        for model in self.fallback_models:  # unknown provider, wrong kind or missing key: now, not mid-outage
+            self._connection.endpoint(model)
         return self
 
     @property
@@ -364,6 +371,10 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             combined["token_usage"] = usage
         return combined
 
+    def _primary(self, kwargs: dict[str, Any]) -> str:
+        model = kwargs.get("model")
+        return model if isinstance(model, str) and model else self.model
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -371,8 +382,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        endpoint, request = self._build(messages, stop, kwargs)
-        return self._chat_result(endpoint, call_with_langchain_errors(core.chat, endpoint, request))
+        def call(model: str) -> ChatResult:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chat_result(endpoint, core.chat(endpoint, request))
+
+        result: ChatResult = call_with_langchain_errors(
+            core.chat_with_fallbacks, self._primary(kwargs), self.fallback_models, call
+        )
+        return result
 
     async def _agenerate(
         self,
@@ -381,12 +398,30 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        endpoint, request = self._build(messages, stop, kwargs)
+        async def call(model: str) -> ChatResult:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chat_result(endpoint, await core.achat(endpoint, request))
+
         try:
-            result = await core.achat(endpoint, request)
+            return await core.achat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
         except core.APIError as exc:
             raise to_langchain_error(exc) from exc
-        return self._chat_result(endpoint, result)
+
+    def _chunks(self, endpoint: core.Endpoint, deltas: Iterator[core.ChatDelta]) -> Iterator[ChatGenerationChunk]:
+        provider, info = endpoint.provider.name, endpoint.route.info
+        for delta in deltas:
+            yield ChatGenerationChunk(
+                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
+            )
+
+    async def _achunks(
+        self, endpoint: core.Endpoint, deltas: AsyncIterator[core.ChatDelta]
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        provider, info = endpoint.provider.name, endpoint.route.info
+        async for delta in deltas:
+            yield ChatGenerationChunk(
+                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
+            )
 
     def _stream(
         self,
@@ -395,14 +430,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        endpoint, request = self._build(messages, stop, kwargs)
-        provider, info = endpoint.provider.name, endpoint.route.info
-        for delta in gen_with_langchain_errors(core.stream_chat(endpoint, request)):
-            chunk = ChatGenerationChunk(
-                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
-            )
+        def start(model: str) -> Iterator[ChatGenerationChunk]:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chunks(endpoint, core.stream_chat(endpoint, request))
+
+        chunks = core.stream_with_fallbacks(self._primary(kwargs), self.fallback_models, start)
+        for chunk in gen_with_langchain_errors(chunks):
             if run_manager:
-                run_manager.on_llm_new_token(delta.text, chunk=chunk)
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     async def _astream(
@@ -412,14 +447,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        endpoint, request = self._build(messages, stop, kwargs)
-        provider, info = endpoint.provider.name, endpoint.route.info
-        async for delta in agen_with_langchain_errors(core.astream_chat(endpoint, request)):
-            chunk = ChatGenerationChunk(
-                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
-            )
+        def start(model: str) -> AsyncIterator[ChatGenerationChunk]:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._achunks(endpoint, core.astream_chat(endpoint, request))
+
+        chunks = core.astream_with_fallbacks(self._primary(kwargs), self.fallback_models, start)
+        async for chunk in agen_with_langchain_errors(chunks):
             if run_manager:
-                await run_manager.on_llm_new_token(delta.text, chunk=chunk)
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     # ---- tools and structured output --------------------------------------------------------
