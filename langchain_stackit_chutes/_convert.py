@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -209,7 +209,7 @@ def tool_to_openai(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
 def openai_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
     """Tools as OpenAI tool dicts: those :meth:`bind_tools` stored pass as they are, other forms are converted."""
     return [
-        tool
+        dict(tool)
         if isinstance(tool, Mapping) and tool.get("type") == "function" and "function" in tool
         else convert_to_openai_tool(tool)
         for tool in tools
@@ -218,14 +218,17 @@ def openai_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
 
 def usage_to_metadata(usage: Usage) -> UsageMetadata:
     """Core usage as LangChain ``UsageMetadata`` (reasoning and cached-token details where reported)."""
-    metadata = UsageMetadata(
-        input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, total_tokens=usage.total_tokens
-    )
+    metadata: dict[str, Any] = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
     if usage.cached_input_tokens is not None:
         metadata["input_token_details"] = InputTokenDetails(cache_read=usage.cached_input_tokens)
     if usage.reasoning_tokens is not None:
         metadata["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
-    return metadata
+    # The detail keys are optional at run time; the installed stubs mark them required.
+    return cast(UsageMetadata, metadata)
 
 
 def result_to_message(result: ChatResult, info: ModelInfo | None) -> AIMessage:

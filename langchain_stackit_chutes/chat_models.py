@@ -65,26 +65,127 @@ _FRAMEWORK_KWARGS = frozenset({"stream", "ls_structured_output_format", "structu
 
 
 class ChatStackitChutes(ProviderConnection, BaseChatModel):
-    """Chat models of STACKIT AI Model Serving and Chutes, routed by the model string.
+    """STACKIT AI Model Serving and Chutes chat models, routed by the model string.
 
     Setup:
-        ``pip install 'stackit-chutes[langchain]'`` and set ``STACKIT_API_KEY`` and/or ``CHUTES_API_KEY``.
+        Install the package and set the key of each provider you use.
 
-    Example:
+        .. code-block:: bash
+
+            pip install -U "stackit-chutes[langchain]"
+            export STACKIT_API_KEY="..."   # STACKIT portal: AI Model Serving -> auth tokens
+            export CHUTES_API_KEY="..."    # chutes.ai: API keys
+
+    Key init args — completion params:
+        model: str
+            ``"stackit/<model id>"`` or ``"chutes/<model id>"``, e.g. ``"stackit/openai/gpt-oss-120b"``
+            (``model_name=`` works too). A bare id with ``provider="stackit"``.
+        temperature: float | None
+            Sampling temperature.
+        max_tokens: int | None
+            Output-token limit (sent as ``max_completion_tokens`` to STACKIT, ``max_tokens`` to Chutes).
+        reasoning_effort: str | None
+            ``"low"`` / ``"medium"`` / ``"high"`` for models with effort control (gpt-oss).
+        thinking: bool | None
+            Switch a hybrid model's thinking on or off.
+        n, logprobs, top_logprobs, stop, seed, top_p, frequency_penalty, presence_penalty
+            As in ``ChatOpenAI``; ``model_kwargs`` / ``extra_body`` for anything else (``top_k`` ...).
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            Default: ``STACKIT_API_KEY`` / ``CHUTES_API_KEY`` by the model's provider (never ``OPENAI_*``).
+        base_url: str | None
+            Default: the provider's URL, or ``STACKIT_BASE_URL`` / ``CHUTES_BASE_URL``.
+        timeout: float | None
+            Seconds per request.
+        max_retries: int
+            Retries on 429, 5xx and timeouts (Chutes' 402 quota error is never retried).
+
+    See the fields below for every init arg.
+
+    Instantiate:
         .. code-block:: python
 
             from langchain_stackit_chutes import ChatStackitChutes
 
             llm = ChatStackitChutes(model="stackit/openai/gpt-oss-120b", temperature=0)
-            llm.invoke("Hello").content
-            llm.invoke("Hello", model="chutes/deepseek-ai/DeepSeek-V3.2-TEE")  # per-call switch
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke([("system", "Answer briefly."), ("human", "What is STACKIT?")])
+            # per-call switch to the other provider (it uses CHUTES_API_KEY, never the STACKIT key):
+            llm.invoke("Hello", model="chutes/deepseek-ai/DeepSeek-V3.2-TEE")
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Write a haiku about Europe."):
+                print(chunk.content, end="", flush=True)
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+            await llm.abatch(["Hello", "Bonjour"])
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given city.'''
+
+                city: str = Field(..., description="The city, e.g. Berlin")
+
+            llm_with_tools = llm.bind_tools([GetWeather], tool_choice="auto")
+            llm_with_tools.invoke("Weather in Berlin?").tool_calls
+            # [{"name": "GetWeather", "args": {"city": "Berlin"}, "id": "call_...", "type": "tool_call"}]
+
+    Structured output:
+        .. code-block:: python
+
+            class Answer(BaseModel):
+                text: str
+                confidence: float
+
+            llm.with_structured_output(Answer).invoke("Is Berlin in Germany?")
+            # method: "json_schema" where the catalog says the model supports it, else "function_calling";
+            # "json_mode" on request.
+
+    Image input:
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            vlm = ChatStackitChutes(model="stackit/Qwen/Qwen3-VL-235B-A22B-Instruct-FP8")
+            vlm.invoke([HumanMessage(content=[
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image", "url": "https://example.com/cat.jpg"},
+            ])])
+
+    Token usage:
+        .. code-block:: python
+
+            llm.invoke("Hello").usage_metadata
+            # {"input_tokens": 12, "output_tokens": 9, "total_tokens": 21,
+            #  "output_token_details": {"reasoning": 4}}
+
+    Response metadata:
+        .. code-block:: python
+
+            llm.invoke("Hello").response_metadata
+            # {"model_provider": "stackit", "model_name": "stackit/openai/gpt-oss-120b",
+            #  "finish_reason": "stop", "token_usage": {...}, "logprobs": {...} (when asked),
+            #  "cost": {"input": 1.8e-06, "output": 5.4e-06, "total": 7.2e-06, "currency": "EUR"}}
 
     Reasoning is returned in ``additional_kwargs["reasoning_content"]`` (and as reasoning content
-    blocks); ``response_metadata`` carries ``model_provider`` (``"stackit"``/``"chutes"``),
-    ``model_name`` (``"<provider>/<model id>"``), ``finish_reason`` and, where the catalog has a price,
-    ``cost`` in the provider's currency. Provider errors are raised as classes that are both
+    blocks with ``output_version="v1"``). Provider errors are raised as classes that are both
     ``stackit_chutes_core`` errors and ``langchain_core.exceptions`` errors (context overflow ->
-    ``ContextOverflowError``).
+    ``ContextOverflowError``), so they work in ``with_retry`` / ``with_fallbacks`` filters.
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
@@ -109,6 +210,11 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     """Return token log probabilities in ``response_metadata["logprobs"]``."""
     top_logprobs: int | None = None
     """With ``logprobs``: how many most likely alternatives to return per token."""
+    fallback_models: list[str] = Field(default_factory=list)
+    """Models tried in order when a call fails with a rate limit (after retries), an exhausted quota, a
+    server or connection error, or a model that is not served (``"chutes/..."``, ``"stackit/..."``;
+    each with its own provider's key). Never after a bad request or an authentication error; a stream
+    only before its first chunk. ``response_metadata["model_name"]`` names the model that answered."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Further request parameters sent with every call (as in ``ChatOpenAI``); parameters that have a
     field of their own belong in that field (a warning says so, and the value is still used)."""
@@ -158,6 +264,8 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             )
         if self.n is not None and self.n > 1 and self.streaming:
             raise ValueError("n must be 1 when streaming=True.")
+        for model in self.fallback_models:  # unknown provider, wrong kind or missing key: now, not mid-outage
+            self._connection.endpoint(model)
         return self
 
     @property
@@ -263,6 +371,10 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             combined["token_usage"] = usage
         return combined
 
+    def _primary(self, kwargs: dict[str, Any]) -> str:
+        model = kwargs.get("model")
+        return model if isinstance(model, str) and model else self.model
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -270,8 +382,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        endpoint, request = self._build(messages, stop, kwargs)
-        return self._chat_result(endpoint, call_with_langchain_errors(core.chat, endpoint, request))
+        def call(model: str) -> ChatResult:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chat_result(endpoint, core.chat(endpoint, request))
+
+        result: ChatResult = call_with_langchain_errors(
+            core.chat_with_fallbacks, self._primary(kwargs), self.fallback_models, call
+        )
+        return result
 
     async def _agenerate(
         self,
@@ -280,12 +398,30 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        endpoint, request = self._build(messages, stop, kwargs)
+        async def call(model: str) -> ChatResult:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chat_result(endpoint, await core.achat(endpoint, request))
+
         try:
-            result = await core.achat(endpoint, request)
+            return await core.achat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
         except core.APIError as exc:
             raise to_langchain_error(exc) from exc
-        return self._chat_result(endpoint, result)
+
+    def _chunks(self, endpoint: core.Endpoint, deltas: Iterator[core.ChatDelta]) -> Iterator[ChatGenerationChunk]:
+        provider, info = endpoint.provider.name, endpoint.route.info
+        for delta in deltas:
+            yield ChatGenerationChunk(
+                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
+            )
+
+    async def _achunks(
+        self, endpoint: core.Endpoint, deltas: AsyncIterator[core.ChatDelta]
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        provider, info = endpoint.provider.name, endpoint.route.info
+        async for delta in deltas:
+            yield ChatGenerationChunk(
+                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
+            )
 
     def _stream(
         self,
@@ -294,14 +430,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        endpoint, request = self._build(messages, stop, kwargs)
-        provider, info = endpoint.provider.name, endpoint.route.info
-        for delta in gen_with_langchain_errors(core.stream_chat(endpoint, request)):
-            chunk = ChatGenerationChunk(
-                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
-            )
+        def start(model: str) -> Iterator[ChatGenerationChunk]:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chunks(endpoint, core.stream_chat(endpoint, request))
+
+        chunks = core.stream_with_fallbacks(self._primary(kwargs), self.fallback_models, start)
+        for chunk in gen_with_langchain_errors(chunks):
             if run_manager:
-                run_manager.on_llm_new_token(delta.text, chunk=chunk)
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     async def _astream(
@@ -311,14 +447,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        endpoint, request = self._build(messages, stop, kwargs)
-        provider, info = endpoint.provider.name, endpoint.route.info
-        async for delta in agen_with_langchain_errors(core.astream_chat(endpoint, request)):
-            chunk = ChatGenerationChunk(
-                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
-            )
+        def start(model: str) -> AsyncIterator[ChatGenerationChunk]:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._achunks(endpoint, core.astream_chat(endpoint, request))
+
+        chunks = core.astream_with_fallbacks(self._primary(kwargs), self.fallback_models, start)
+        async for chunk in agen_with_langchain_errors(chunks):
             if run_manager:
-                await run_manager.on_llm_new_token(delta.text, chunk=chunk)
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     # ---- tools and structured output --------------------------------------------------------

@@ -64,23 +64,56 @@ def _item(value: MultimodalInput, max_bytes: int = core.DEFAULT_MAX_IMAGE_BYTES)
 
 
 class StackitChutesEmbeddings(ProviderConnection, Embeddings):
-    """Embedding models of STACKIT AI Model Serving and Chutes, routed by the model string.
+    """Embedding models of STACKIT AI Model Serving and Chutes (text and images), routed by the model string.
 
-    Example:
+    Setup:
+        .. code-block:: bash
+
+            pip install -U "stackit-chutes[langchain]"
+            export STACKIT_API_KEY="..."   # and/or CHUTES_API_KEY
+
+    Key init args — embedding params:
+        model: str
+            ``"stackit/intfloat/e5-mistral-7b-instruct"``, ``"chutes/Qwen/Qwen3-Embedding-8B"`` or the
+            multimodal ``"stackit/Qwen/Qwen3-VL-Embedding-8B"`` (``model_name=`` works too).
+        dimensions: int | None
+            Output size for models with Matryoshka truncation (checked against the catalog).
+        chunk_size: int
+            Texts per request. ``max_concurrency``: requests in flight.
+        query_instruction / document_instruction: str | bool | None
+            Task instructions (e5 and Qwen3-VL defaults come from the catalog; ``False`` sends raw text).
+
+    Key init args — client params:
+        api_key, base_url, timeout, max_retries, default_headers
+            As on ``ChatStackitChutes``.
+
+    Instantiate:
         .. code-block:: python
 
             from langchain_stackit_chutes import StackitChutesEmbeddings
 
             emb = StackitChutesEmbeddings(model="stackit/intfloat/e5-mistral-7b-instruct")
+
+    Embed documents and a query:
+        .. code-block:: python
+
             emb.embed_documents(["STACKIT is a cloud.", "Chutes serves models."])
             emb.embed_query("Which cloud?")  # the e5 query instruction is applied automatically
 
+    Async:
+        .. code-block:: python
+
+            await emb.aembed_documents(["..."])
+            await emb.aembed_query("...")
+
+    Image input (multimodal models):
+        .. code-block:: python
+
             vlm = StackitChutesEmbeddings(model="stackit/Qwen/Qwen3-VL-Embedding-8B", dimensions=1024)
-            vlm.embed_image(["photo.png", "https://example.com/cat.jpg"])
+            vlm.embed_image(["photo.png", "https://example.com/cat.jpg"])  # what Chroma's add_images calls
             vlm.embed_multimodal(["a caption", [{"type": "image", "url": "https://..."}, "its caption"]])
 
-    Texts are sent in batches of ``chunk_size``, at most ``max_concurrency`` batches at a time, and come
-    back in input order. No tokenizer (tiktoken) is used: raw strings are sent.
+    Texts come back in input order; no tokenizer (tiktoken) is used: raw strings are sent.
     """
 
     _purpose: ClassVar[Purpose] = "embeddings"

@@ -88,7 +88,10 @@ class StackitChutesEmbedding(ConnectionFields, MultiModalEmbedding):
         kwargs.setdefault("embed_batch_size", DEFAULT_EMBED_BATCH_SIZE)
         kwargs.setdefault("num_workers", DEFAULT_NUM_WORKERS)
         callback_manager = kwargs.pop("callback_manager", None)
-        super().__init__(model_name=name, callback_manager=callback_manager or CallbackManager([]), **kwargs)
+        # mypy resolves __init__ to the ConnectionFields mixin; at run time it is the pydantic model's.
+        super().__init__(  # type: ignore[call-arg]
+            model_name=name, callback_manager=callback_manager or CallbackManager([]), **kwargs
+        )
         # Unknown provider, a chat model, or a missing key: fail here, before any request.
         self._bind_credentials()
 
@@ -209,7 +212,7 @@ class StackitChutesEmbedding(ConnectionFields, MultiModalEmbedding):
         """Callback events as the base class sends them: one per ``embed_batch_size`` images."""
         size = self.embed_batch_size
         chunks = [range(i, min(i + size, len(images))) for i in range(0, len(images), size)]
-        payload = {EventPayload.SERIALIZED: self.to_payload()}
+        payload: dict[str, Any] = {EventPayload.SERIALIZED: self.to_payload()}
         events = [self.callback_manager.on_event_start(CBEventType.EMBEDDING, payload=payload) for _ in chunks]
         ended = False
 
@@ -241,7 +244,7 @@ class StackitChutesEmbedding(ConnectionFields, MultiModalEmbedding):
         if not (show_progress or self.show_progress) or total == 0:
             yield None
             return
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
         with tqdm(total=total, desc="Generating image embeddings") as bar:
             yield lambda _index: bar.update(1)

@@ -53,11 +53,15 @@ from stackit_chutes_core import (
     ChatStreamState,
     Endpoint,
     achat,
+    achat_with_fallbacks,
     astream_chat,
+    astream_with_fallbacks,
     build_chat_request,
     chat,
+    chat_with_fallbacks,
     cost_metadata,
     stream_chat,
+    stream_with_fallbacks,
 )
 
 if TYPE_CHECKING:
@@ -101,14 +105,23 @@ class StackitChutes(ConnectionFields, FunctionCallingLLM):
     is_function_calling_model: bool | None = Field(
         default=None, description="Override the catalog's tool-calling capability."
     )
+    fallback_models: list[str] = Field(
+        default_factory=list,
+        description="Models tried in order when a call fails with a rate limit (after retries), an exhausted "
+        "quota, a server or connection error, or a model that is not served; each uses its own provider's key. "
+        "Never after a bad request or an authentication error; a stream only before its first chunk.",
+    )
 
     def __init__(self, model: str | None = None, **kwargs: Any) -> None:
         if model is not None:
             kwargs["model"] = model
         callback_manager = kwargs.pop("callback_manager", None)
-        super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)
+        # mypy resolves __init__ to the ConnectionFields mixin; at run time it is the pydantic model's.
+        super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)  # type: ignore[call-arg]
         # Unknown provider, wrong model kind or missing key: fail here, before any request.
         self._bind_credentials()
+        for fallback in self.fallback_models:  # unknown provider, wrong kind or missing key: now, not mid-outage
+            self._endpoint(fallback)
 
     @classmethod
     def class_name(cls) -> str:
@@ -176,12 +189,15 @@ class StackitChutes(ConnectionFields, FunctionCallingLLM):
         return ChatResponse(
             message=assistant_message(result),
             raw=dict(result.raw) if result.raw is not None else None,
-            additional_kwargs=self._usage_kwargs(result, endpoint),
+            additional_kwargs={
+                "model_name": f"{result.provider}/{result.model}",
+                **self._usage_kwargs(result, endpoint),
+            },
         )
 
     def _stream_response(self, state: ChatStreamState, delta: ChatDelta, endpoint: Endpoint) -> ChatResponse:
         result = state.result()
-        additional: dict[str, Any] = {}
+        additional: dict[str, Any] = {"model_name": f"{result.provider}/{result.model}"}
         if delta.reasoning:
             additional["thinking_delta"] = delta.reasoning
         raw: dict[str, Any] = {"id": result.id, "model": result.model, "finish_reason": result.finish_reason}
@@ -194,33 +210,46 @@ class StackitChutes(ConnectionFields, FunctionCallingLLM):
 
     # -- private, undecorated implementations ----------------------------------------------
 
+    def _primary(self, kwargs: dict[str, Any]) -> str:
+        model = kwargs.get("model")
+        return model if isinstance(model, str) and model else self.model
+
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        endpoint, request = self._request(messages, kwargs)
-        return self._chat_response(chat(endpoint, request), endpoint)
+        def call(model: str) -> ChatResponse:
+            endpoint, request = self._request(messages, {**kwargs, "model": model})
+            return self._chat_response(chat(endpoint, request), endpoint)
+
+        return chat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        endpoint, request = self._request(messages, kwargs)
-        return self._chat_response(await achat(endpoint, request), endpoint)
+        async def call(model: str) -> ChatResponse:
+            endpoint, request = self._request(messages, {**kwargs, "model": model})
+            return self._chat_response(await achat(endpoint, request), endpoint)
+
+        return await achat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        endpoint, request = self._request(messages, kwargs)
+        primary = self._primary(kwargs)
+        prepared = self._request(messages, {**kwargs, "model": primary})  # bad input raises now, not mid-iteration
 
-        def gen() -> ChatResponseGen:
+        def start(model: str) -> ChatResponseGen:
+            endpoint, request = prepared if model == primary else self._request(messages, {**kwargs, "model": model})
             state = ChatStreamState(endpoint)
-            for delta in stream_chat(endpoint, request, state):
-                yield self._stream_response(state, delta, endpoint)
+            return (self._stream_response(state, delta, endpoint) for delta in stream_chat(endpoint, request, state))
 
-        return gen()
+        return stream_with_fallbacks(primary, self.fallback_models, start)
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        endpoint, request = self._request(messages, kwargs)
+        primary = self._primary(kwargs)
+        prepared = self._request(messages, {**kwargs, "model": primary})
 
-        async def gen() -> ChatResponseAsyncGen:
+        async def start(model: str) -> ChatResponseAsyncGen:
+            endpoint, request = prepared if model == primary else self._request(messages, {**kwargs, "model": model})
             state = ChatStreamState(endpoint)
             async for delta in astream_chat(endpoint, request, state):
                 yield self._stream_response(state, delta, endpoint)
 
-        return gen()
+        return astream_with_fallbacks(primary, self.fallback_models, start)
 
     # -- the eight public, instrumented methods ---------------------------------------------
 

@@ -22,6 +22,13 @@ from stackit_chutes_core._embeddings import (
     embed_items,
     embed_texts,
 )
+from stackit_chutes_core._fallback import (
+    FALLBACK_ERRORS,
+    achat_with_fallbacks,
+    astream_with_fallbacks,
+    chat_with_fallbacks,
+    stream_with_fallbacks,
+)
 from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES, to_image_url
 from stackit_chutes_core._params import build_chat_request, tool_choice_of
 from stackit_chutes_core._pricing import Cost, estimate_cost
@@ -70,6 +77,7 @@ from stackit_chutes_core.types import (
 __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
     "DEFAULT_MAX_IMAGE_BYTES",
+    "FALLBACK_ERRORS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -114,12 +122,15 @@ __all__ = [
     "Usage",
     "__version__",
     "achat",
+    "achat_with_fallbacks",
     "aembed_items",
     "aembed_texts",
     "astream_chat",
+    "astream_with_fallbacks",
     "build_chat_request",
     "catalog",
     "chat",
+    "chat_with_fallbacks",
     "clear_client_cache",
     "cost_metadata",
     "embed_items",
@@ -132,6 +143,7 @@ __all__ = [
     "register_provider",
     "resolve_endpoint",
     "stream_chat",
+    "stream_with_fallbacks",
     "to_image_url",
     "tool_choice_of",
 ]
