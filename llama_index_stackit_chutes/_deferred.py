@@ -18,6 +18,8 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
     TextBlock,
 )
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -109,7 +111,7 @@ def _completion(response: ChatResponse) -> CompletionResponse:
     # The same fields as llama-index's stream_chat_response_to_completion_response, text deferred.
     additional = response.message.additional_kwargs
     additional.update(response.additional_kwargs)
-    return _deferred(
+    completion: CompletionResponse = _deferred(
         _DeferredCompletion,
         lambda: response.message.content or "",
         delta=response.delta,
@@ -117,15 +119,16 @@ def _completion(response: ChatResponse) -> CompletionResponse:
         additional_kwargs=additional,
         logprobs=None,
     )
+    return completion
 
 
-def stream_completions(responses: Iterator[ChatResponse]) -> Iterator[CompletionResponse]:
+def stream_completions(responses: Iterator[ChatResponse]) -> CompletionResponseGen:
     """Streamed chat responses as completion responses (``text`` joined only when read)."""
     for response in responses:
         yield _completion(response)
 
 
-async def astream_completions(responses: AsyncIterator[ChatResponse]) -> AsyncIterator[CompletionResponse]:
+async def astream_completions(responses: AsyncIterator[ChatResponse]) -> CompletionResponseAsyncGen:
     """Async :func:`stream_completions`."""
     async for response in responses:
         yield _completion(response)

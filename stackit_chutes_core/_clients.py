@@ -9,6 +9,7 @@ created them (httpx connection pools are loop-bound), so they are pooled per run
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -114,3 +115,19 @@ def clear_client_cache() -> None:
             client.close()
         _sync_clients.clear()
         _async_clients.clear()
+
+
+def _forget_in_child() -> None:
+    """After ``fork``: drop the inherited pools without closing them (their sockets are the parent's).
+
+    A child reusing the parent's keep-alive connections would interleave its requests with the
+    parent's (and its siblings') on the same sockets.
+    """
+    global _lock
+    _lock = threading.Lock()  # the fork may have copied it held
+    _sync_clients.clear()
+    _async_clients.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)

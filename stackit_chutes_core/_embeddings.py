@@ -24,7 +24,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._vectors import apost_vectors, decode_vector, encoding_for, post_vectors
@@ -36,7 +36,7 @@ from stackit_chutes_core.errors import (
     InvalidInputError,
 )
 from stackit_chutes_core.routing import Endpoint
-from stackit_chutes_core.types import Usage
+from stackit_chutes_core.types import InputRole, Usage
 
 __all__ = [
     "EmbeddingItem",
@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 _PATH = "/embeddings"
-InputRole = Literal["document", "query"]
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 DEFAULT_BATCH_SIZE = 64

@@ -14,7 +14,7 @@ import pytest
 from stackit_chutes_core import APIError, BadRequestError, embed_texts, resolve_endpoint
 from stackit_chutes_core._embeddings import aembed_texts
 from stackit_chutes_core._vectors import decode_vector, forget_rejections
-from tests.core._http import Recorder, json_response
+from tests._http import Recorder, json_response
 from tests.emulator import ProviderEmulator
 from tests.emulator.embeddings import text_tokens, vectorize
 

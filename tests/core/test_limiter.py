@@ -26,7 +26,7 @@ from stackit_chutes_core import (
 )
 from stackit_chutes_core._embeddings import aembed_texts
 from stackit_chutes_core._limiter import RateLimiter
-from tests.core._http import Recorder, json_response
+from tests._http import Recorder, json_response
 from tests.ratelimited_server import RateLimitedServer
 
 E5 = "stackit/intfloat/e5-mistral-7b-instruct"
