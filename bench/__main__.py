@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import clients, harness, images, paced, report, streams
+from bench import clients, harness, images, imports, paced, report, streams
 from bench.emulator import ROOT, EmulatorProcess
 
-SCENARIOS = ("chat_sync", "chat_stream", "chat_async", "embeddings", "images", "long_streams", "paced")
+SCENARIOS = ("chat_sync", "chat_stream", "chat_async", "embeddings", "images", "long_streams", "paced", "imports")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Config:
     stream_small_repeats: int = 5
     stream_large_repeats: int = 2
     paced_texts: int = 20_000
+    import_runs: int = 7
 
 
 QUICK = Config(
@@ -51,6 +52,7 @@ QUICK = Config(
     stream_small_repeats=3,
     stream_large_repeats=1,
     paced_texts=4_000,
+    import_runs=3,
 )
 
 
@@ -171,8 +173,22 @@ def _paced_scenario(cfg: Config) -> dict[str, Any]:
     }
 
 
+def _import_scenario(cfg: Config) -> dict[str, Any]:
+    rows = imports.run_imports(cfg.import_runs)
+    title = f"(g) import time: median of {cfg.import_runs} fresh interpreters each (-X importtime, start-up excluded)"
+    targeted = [r for r in rows if r.get("target") is not None]
+    return {
+        "id": "imports",
+        "title": title,
+        "all_targets_met": bool(targeted) and all(r.get("target_met") for r in targeted),
+        "rows": rows,
+    }
+
+
 def _print_scenario(result: dict[str, Any]) -> None:
-    if result["id"] == "paced":
+    if result["id"] == "imports":
+        print(imports.format_imports(result), flush=True)
+    elif result["id"] == "paced":
         print(paced.format_paced(result), flush=True)
     elif result["id"] == "long_streams":
         print(streams.format_streams(result), flush=True)
@@ -217,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                 result = _long_stream_scenario(cfg)
             elif sid == "paced":
                 result = _paced_scenario(cfg)
+            elif sid == "imports":
+                result = _import_scenario(cfg)
             elif sid == "embeddings":
                 result = _embedding_scenario(emu.base_urls, cfg)
             else:
