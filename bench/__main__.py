@@ -34,7 +34,7 @@ class Config:
     stream_small: int = 1_000
     stream_large: int = 100_000
     stream_small_repeats: int = 5
-    stream_large_repeats: int = 2
+    stream_large_repeats: int = 1
     paced_texts: int = 20_000
     import_runs: int = 7
 
