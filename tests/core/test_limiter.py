@@ -128,7 +128,7 @@ def test_shared_per_key_and_model_and_off_when_unknown() -> None:
     assert limiter_for(b) is None
 
 
-def test_threads_get_distinct_slots() -> None:
+def test_threads_get_distinct_slots(clock: FakeClock) -> None:
     limiter = RateLimiter(RateLimits(requests_per_minute=60_000))  # 1000/s
     waits: list[float] = []
     lock = threading.Lock()
@@ -144,9 +144,9 @@ def test_threads_get_distinct_slots() -> None:
         t.start()
     for t in threads:
         t.join(10)
-    # 400 reservations, none sharing a slot: the last one waits for ~399 slots of 1 ms.
-    assert len(waits) == 400
-    assert max(waits) == pytest.approx(399 / (1000 * _limiter.UTILISATION), rel=0.05)
+    # 400 reservations (clock frozen), none sharing a slot: exactly the slots 0, 1, ..., 399.
+    step = 1 / (1000 * _limiter.UTILISATION)
+    assert sorted(waits) == pytest.approx([k * step for k in range(400)])
 
 
 def test_async_waits_do_not_block_the_loop() -> None:
