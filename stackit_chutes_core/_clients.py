@@ -4,11 +4,17 @@ The SDK reads ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``, ``OPENAI_ADMIN_KEY`` and
 ``OPENAI_CUSTOM_HEADERS`` by itself; every client built here is scrubbed of them so that nothing of a
 user's OpenAI setup reaches STACKIT or Chutes. Async clients are bound to the event loop that
 created them (httpx connection pools are loop-bound), so they are pooled per running loop.
+
+Pools are per process: a forked child (gunicorn ``--preload``, ``multiprocessing`` with fork) starts
+with empty pools and a fresh lock, so it never writes to a keep-alive socket it shares with its
+parent (which would mix up the two processes' answers). The parent's clients are kept referenced in
+the child, never used and never closed there: closing would shut down the parent's TLS session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -28,6 +34,22 @@ _async_clients: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 _ClientT = TypeVar("_ClientT", openai.OpenAI, openai.AsyncOpenAI)
+# Clients inherited from the parent process: referenced so that they are never garbage-collected
+# (which would close sockets the parent still uses), never handed out.
+_inherited: list[object] = []
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: start with empty pools and a lock no other thread can be holding."""
+    global _lock, _sync_clients, _async_clients
+    _inherited.append((_sync_clients, _async_clients))
+    _lock = threading.Lock()
+    _sync_clients = OrderedDict()
+    _async_clients = weakref.WeakKeyDictionary()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _scrub(client: _ClientT, endpoint: Endpoint) -> _ClientT:
