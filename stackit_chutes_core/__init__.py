@@ -50,12 +50,19 @@ from stackit_chutes_core.errors import (
     NotFoundError,
     QuotaExceededError,
     RateLimitError,
+    ResponseTooLargeError,
     StackitChutesError,
     StreamError,
     UnknownProviderError,
 )
 from stackit_chutes_core.providers import Provider, get_provider, known_providers, register_provider
-from stackit_chutes_core.routing import Endpoint, ModelRoute, parse_model, resolve_endpoint
+from stackit_chutes_core.routing import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Endpoint,
+    ModelRoute,
+    parse_model,
+    resolve_endpoint,
+)
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,
@@ -70,6 +77,7 @@ from stackit_chutes_core.types import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -101,6 +109,7 @@ __all__ = [
     "Provider",
     "QuotaExceededError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "StackitChutesError",
     "StreamError",
     "TextPart",

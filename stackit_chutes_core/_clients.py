@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import openai
 
+from stackit_chutes_core._bounds import bounded_async_http_client, bounded_http_client
 from stackit_chutes_core.routing import Endpoint
 
 __all__ = ["async_client_for", "clear_client_cache", "sync_client_for"]
@@ -80,10 +81,12 @@ def _client_kwargs(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def _new_client(cls: type[_ClientT], endpoint: Endpoint, http_client: Any) -> _ClientT:
-    """A scrubbed client for ``endpoint`` (built outside the pool lock: it loads the TLS bundle, ~20 ms)."""
+    """A scrubbed client for ``endpoint``; without a user ``http_client``, one bounded in time and size."""
     kwargs = _client_kwargs(endpoint)
-    if http_client is not None:
-        kwargs["http_client"] = http_client
+    if http_client is None:
+        limit = endpoint.max_response_bytes
+        http_client = bounded_http_client(limit) if cls is openai.OpenAI else bounded_async_http_client(limit)
+    kwargs["http_client"] = http_client
     return _scrub(cls(**kwargs), endpoint)
 
 

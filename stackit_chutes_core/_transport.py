@@ -13,11 +13,13 @@ from typing import Any
 
 import openai
 
+from stackit_chutes_core._bounds import ResponseTooLarge
 from stackit_chutes_core._clients import async_client_for, sync_client_for
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ResponseTooLargeError,
     StreamError,
     error_from_response,
 )
@@ -43,6 +45,10 @@ def translate_error(exc: BaseException, provider: str) -> BaseException:
     """Map an ``openai`` SDK exception to this package's hierarchy (others pass through)."""
     if isinstance(exc, APIError):
         return exc
+    if isinstance(exc, ResponseTooLarge):
+        return ResponseTooLargeError(
+            f"{exc}; raise max_response_bytes if such answers are expected", provider=provider, limit=exc.limit
+        )
     if isinstance(exc, openai.APIStatusError):
         return error_from_response(
             provider=provider,

@@ -12,6 +12,7 @@
     └── APIError                            the provider did not answer as asked
         ├── APIConnectionError              network failure; APITimeoutError is a subclass
         ├── StreamError                     a stream broke off or carried an error event
+        ├── ResponseTooLargeError           the answer exceeded ``max_response_bytes`` (never retried)
         ├── EmbeddingItemsError             some multimodal items failed; carries each index and cause
         └── APIStatusError                  an HTTP error status; carries status, code, body
             ├── BadRequestError             400 (and 422)
@@ -52,6 +53,7 @@ __all__ = [
     "NotFoundError",
     "QuotaExceededError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "StackitChutesError",
     "StreamError",
     "UnknownProviderError",
@@ -145,6 +147,18 @@ class APITimeoutError(APIConnectionError):
 
 class StreamError(APIError):
     """A streamed response broke off or carried an error event mid-stream."""
+
+
+class ResponseTooLargeError(APIError):
+    """The answer's body exceeded the endpoint's ``max_response_bytes``; the read was stopped there.
+
+    ``limit`` is the cap in bytes. Raise the cap (``resolve_endpoint(..., max_response_bytes=...)``)
+    if such answers are expected.
+    """
+
+    def __init__(self, message: str, *, provider: str, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(message, provider=provider, **kwargs)
 
 
 class EmbeddingItemsError(APIError):

@@ -25,9 +25,12 @@ from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError, UnknownProviderError
 from stackit_chutes_core.providers import Provider, get_provider, known_providers
 
-__all__ = ["Endpoint", "ModelRoute", "Purpose", "parse_model", "resolve_endpoint"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "Endpoint", "ModelRoute", "Purpose", "parse_model", "resolve_endpoint"]
 
 Purpose = Literal["chat", "embeddings"]
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Largest response body accepted by default (64 MiB), far above any chat or embeddings answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,12 @@ class Endpoint:
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     timeout: float | None = None
     max_retries: int = 2
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Cap on one response body; a larger answer raises ``ResponseTooLargeError`` (not retried).
+
+    Together with :attr:`timeout`, which bounds each attempt as a whole (also a body trickled byte by
+    byte), it applies to the clients this package builds; a user-supplied ``http_client`` keeps its
+    own limits."""
     http_client: Any = field(default=None, compare=False, repr=False)
     """User-owned sync HTTP client handed to the ``openai`` SDK (e.g. for a custom transport)."""
     http_async_client: Any = field(default=None, compare=False, repr=False)
@@ -137,6 +146,7 @@ class Endpoint:
             tuple(sorted(self.headers.items())),
             self.timeout,
             self.max_retries,
+            self.max_response_bytes,
             id(self.http_client),
             id(self.http_async_client),
         )
@@ -160,6 +170,7 @@ def resolve_endpoint(
     default_headers: Mapping[str, str] | None = None,
     timeout: float | None = None,
     max_retries: int = 2,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     http_client: Any = None,
     http_async_client: Any = None,
     environ: Mapping[str, str] | None = None,
@@ -169,8 +180,11 @@ def resolve_endpoint(
     ``api_key`` and ``base_url`` are explicit overrides. With ``credentials_for`` set they apply only
     when the model routes to that provider, so switching a STACKIT-configured model to ``chutes/...``
     at run time never sends the STACKIT key (or URL) to Chutes; the other provider's environment
-    variables are used instead.
+    variables are used instead. ``timeout`` bounds each attempt as a whole and ``max_response_bytes``
+    each answer's size (see :class:`Endpoint`).
     """
+    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+        raise ConfigurationError(f"max_response_bytes must be a positive integer, got {max_response_bytes!r}.")
     environ = os.environ if environ is None else environ
     route = parse_model(model, provider)
     chosen = route.provider
@@ -202,6 +216,7 @@ def resolve_endpoint(
         headers=MappingProxyType(headers),
         timeout=timeout,
         max_retries=max_retries,
+        max_response_bytes=max_response_bytes,
         http_client=http_client,
         http_async_client=http_async_client,
     )
