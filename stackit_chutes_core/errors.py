@@ -24,7 +24,8 @@
             └── InternalServerError         5xx
 
 Every :class:`APIError` names the provider and, where the provider said so, the machine-readable
-``code``, the ``retry_after`` delay in seconds and Chutes' ``quota_reset`` timestamp. The
+``code``, the ``retry_after`` delay in seconds (``Retry-After`` seconds or HTTP-date, clamped to
+``[0, MAX_RETRY_AFTER_S]``) and Chutes' ``quota_reset`` timestamp. The
 provider bodies come in four shapes (vLLM nested ``{"error": {...}}``, vLLM legacy flat
 ``{"object": "error", ...}``, FastAPI ``{"detail": str | {...}}`` and empty), all parsed by
 :func:`error_from_response`.
@@ -32,8 +33,11 @@ provider bodies come in four shapes (vLLM nested ``{"error": {...}}``, vLLM lega
 
 from __future__ import annotations
 
+import email.utils
 import json
+import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "EmbeddingItemsError",
     "InternalServerError",
     "InvalidInputError",
+    "MAX_RETRY_AFTER_S",
     "MissingAPIKeyError",
     "NotFoundError",
     "QuotaExceededError",
@@ -274,18 +279,48 @@ def _code(source: Mapping[str, Any]) -> str | int | None:
     return code if isinstance(code, (str, int)) else None
 
 
+MAX_RETRY_AFTER_S = 120.0
+"""Cap on :attr:`APIError.retry_after`: the longest server-directed wait the ``openai`` SDK honours
+between its own retries (it raises at once on a longer one), so no caller is told to sleep longer."""
+
+
+def _seconds(value: str) -> float | None:
+    """A ``Retry-After`` value in seconds: delta-seconds (floats tolerated) or an HTTP-date."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return (when - datetime.now(timezone.utc)).total_seconds()
+
+
 def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """``retry-after-ms``, else ``retry-after`` (seconds or HTTP-date), clamped to ``[0, MAX_RETRY_AFTER_S]``.
+
+    A value that is not a number (``NaN``, garbage) counts as absent; negative and past dates mean
+    "now" (0); absurdly large or infinite ones are clamped, never passed on as they came.
+    """
     if not headers:
         return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+    for name, to_seconds in (("retry-after-ms", _milliseconds), ("retry-after", _seconds)):
         value = headers.get(name)
-        if value is None:
+        seconds = to_seconds(value.strip()) if value is not None else None
+        if seconds is None or math.isnan(seconds):
             continue
-        try:
-            return float(value) * scale
-        except ValueError:
-            continue
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
     return None
+
+
+def _milliseconds(value: str) -> float | None:
+    try:
+        return float(value) / 1000.0
+    except ValueError:
+        return None
 
 
 def error_from_response(
