@@ -188,7 +188,12 @@ def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResul
     provider = endpoint.provider
     choices = raw.get("choices")
     if not choices:
-        raise APIError(f"the answer has no choices: {json.dumps(raw)[:300]}", provider=provider.name, body=raw)
+        raise APIError(
+            f"the answer has no choices: {json.dumps(raw)[:300]}",
+            provider=provider.name,
+            model=endpoint.model_id,
+            body=raw,
+        )
     choice = choices[0]
     message = choice.get("message") or {}
     text = _text_of(message.get("content"))

@@ -185,6 +185,7 @@ def _vectors_of(raw: dict[str, Any], expected: int, endpoint: Endpoint) -> tuple
         raise APIError(
             f"expected {expected} embeddings, the provider returned {len(data)}",
             provider=endpoint.provider.name,
+            model=endpoint.model_id,
             body={k: v for k, v in raw.items() if k != "data"},
         )
     ordered = sorted(data, key=lambda d: d.get("index", 0))
@@ -318,7 +319,9 @@ def _collect(
         if len(failures) == len(outcomes) and len({type(e) for e in failures.values()}) == 1:
             raise failures[0]  # one cause for everything (bad key, wrong model): raise it as is
         partial = [None if isinstance(o, BaseException) else o[0] for o in outcomes]
-        raise EmbeddingItemsError(provider=endpoint.provider.name, failures=failures, partial=partial)
+        raise EmbeddingItemsError(
+            provider=endpoint.provider.name, model=endpoint.model_id, failures=failures, partial=partial
+        )
     return _joined(endpoint, [([o[0]], o[1]) for o in outcomes if not isinstance(o, BaseException)])
 
 

@@ -163,6 +163,7 @@ class ChatStreamState:
                 "the stream ended before the model finished (no finish_reason); "
                 "the provider may have hit an error mid-stream",
                 provider=self._provider.name,
+                model=self._endpoint.model_id,
             )
         text, reasoning = self._splitter.flush()
         delta = ChatDelta(text=text, reasoning=reasoning, usage=self._usage)

@@ -41,29 +41,36 @@ def _response_body(exc: openai.APIStatusError) -> Any:
         return text
 
 
-def translate_error(exc: BaseException, provider: str) -> BaseException:
-    """Map an ``openai`` SDK exception to this package's hierarchy (others pass through)."""
+def translate_error(exc: BaseException, provider: str, model: str | None = None) -> BaseException:
+    """Map an ``openai`` SDK exception to this package's hierarchy, naming ``provider`` and ``model``.
+
+    Exceptions that are not about the call pass through unchanged.
+    """
     if isinstance(exc, APIError):
         return exc
     if isinstance(exc, ResponseTooLarge):
         return ResponseTooLargeError(
-            f"{exc}; raise max_response_bytes if such answers are expected", provider=provider, limit=exc.limit
+            f"{exc}; raise max_response_bytes if such answers are expected",
+            provider=provider,
+            model=model,
+            limit=exc.limit,
         )
     if isinstance(exc, openai.APIStatusError):
         return error_from_response(
             provider=provider,
+            model=model,
             status_code=exc.status_code,
             body=_response_body(exc),
             headers=dict(exc.response.headers),
         )
     if isinstance(exc, openai.APITimeoutError):
-        return APITimeoutError(f"request timed out: {exc}", provider=provider)
+        return APITimeoutError(f"request timed out: {exc}", provider=provider, model=model)
     if isinstance(exc, openai.APIConnectionError):
-        return APIConnectionError(f"connection failed: {exc}", provider=provider)
+        return APIConnectionError(f"connection failed: {exc}", provider=provider, model=model)
     if isinstance(exc, openai.APIError):  # an error event inside a stream
-        return StreamError(exc.message, provider=provider, body=exc.body)
+        return StreamError(exc.message, provider=provider, model=model, body=exc.body)
     if isinstance(exc, json.JSONDecodeError):
-        return StreamError(f"the provider sent invalid JSON: {exc}", provider=provider)
+        return StreamError(f"the provider sent invalid JSON: {exc}", provider=provider, model=model)
     return exc
 
 
@@ -80,7 +87,7 @@ def post_json(
     try:
         result = client.post(path, body=dict(body), cast_to=object, options=_options(headers))
     except Exception as exc:
-        raise translate_error(exc, endpoint.provider.name) from exc
+        raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
     return _expect_object(result, endpoint)
 
 
@@ -92,7 +99,7 @@ async def apost_json(
     try:
         result = await client.post(path, body=dict(body), cast_to=object, options=_options(headers))
     except Exception as exc:
-        raise translate_error(exc, endpoint.provider.name) from exc
+        raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
     return _expect_object(result, endpoint)
 
 
@@ -101,6 +108,7 @@ def _expect_object(result: Any, endpoint: Endpoint) -> dict[str, Any]:
         raise APIError(
             f"expected a JSON object, got {type(result).__name__}: {str(result)[:200]!r}",
             provider=endpoint.provider.name,
+            model=endpoint.model_id,
         )
     return result
 
@@ -125,7 +133,7 @@ def post_stream(
                 if isinstance(event, dict):
                     yield event
     except Exception as exc:
-        raise translate_error(exc, provider) from exc
+        raise translate_error(exc, provider, endpoint.model_id) from exc
 
 
 async def apost_stream(
@@ -148,4 +156,4 @@ async def apost_stream(
                 if isinstance(event, dict):
                     yield event
     except Exception as exc:
-        raise translate_error(exc, provider) from exc
+        raise translate_error(exc, provider, endpoint.model_id) from exc

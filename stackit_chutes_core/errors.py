@@ -116,13 +116,19 @@ class InvalidInputError(ConfigurationError):
 
 
 class APIError(StackitChutesError):
-    """The provider did not answer as asked."""
+    """The provider did not answer as asked.
+
+    ``provider`` and ``model`` (the model id sent on the wire) say who failed, ``message`` what the
+    provider said (or what went wrong on the way), ``body`` the provider's error body as received;
+    ``str()`` shows all three as ``[provider status] model <id>: <message>``.
+    """
 
     def __init__(
         self,
         message: str,
         *,
         provider: str,
+        model: str | None = None,
         status_code: int | None = None,
         code: str | int | None = None,
         retry_after: float | None = None,
@@ -132,6 +138,7 @@ class APIError(StackitChutesError):
     ) -> None:
         self.message = message
         self.provider = provider
+        self.model = model
         self.status_code = status_code
         self.code = code
         self.retry_after = retry_after
@@ -139,7 +146,8 @@ class APIError(StackitChutesError):
         self.body = body
         self.request_id = request_id
         status = f" {status_code}" if status_code is not None else ""
-        super().__init__(f"[{provider}{status}] {message}")
+        subject = f"model {model}: " if model else ""
+        super().__init__(f"[{provider}{status}] {subject}{message}")
 
 
 class APIConnectionError(APIError):
@@ -179,6 +187,7 @@ class EmbeddingItemsError(APIError):
         provider: str,
         failures: Mapping[int, BaseException],
         partial: Sequence[list[float] | None],
+        model: str | None = None,
     ) -> None:
         self.failures = dict(failures)
         self.partial = list(partial)
@@ -186,6 +195,7 @@ class EmbeddingItemsError(APIError):
         super().__init__(
             f"{len(self.failures)} of {len(self.partial)} embedding items failed: {detail}",
             provider=provider,
+            model=model,
         )
 
 
@@ -329,8 +339,9 @@ def error_from_response(
     status_code: int,
     body: Any,
     headers: Mapping[str, str] | None = None,
+    model: str | None = None,
 ) -> APIStatusError:
-    """Build the typed error for an HTTP error answer of ``provider``."""
+    """Build the typed error for an HTTP error answer of ``provider`` to a request for ``model``."""
     message, code, quota_reset = parse_error_body(body)
     if not message:
         if status_code in (401, 403):
@@ -363,6 +374,7 @@ def error_from_response(
     return cls(
         message,
         provider=provider,
+        model=model,
         status_code=status_code,
         code=code,
         retry_after=_parse_retry_after(headers),
