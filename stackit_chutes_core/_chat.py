@@ -16,8 +16,8 @@ from typing import Any
 from stackit_chutes_core import catalog
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
-from stackit_chutes_core._transport import apost_json, apost_stream, post_json, post_stream
-from stackit_chutes_core.errors import APIError, CapabilityError
+from stackit_chutes_core._transport import apost_json, apost_stream, invalid_response, post_json, post_stream
+from stackit_chutes_core.errors import CapabilityError
 from stackit_chutes_core.providers import Provider
 from stackit_chutes_core.routing import Endpoint
 from stackit_chutes_core.types import (
@@ -179,42 +179,68 @@ def _text_of(content: Any) -> str:
     return str(content)
 
 
+def _mapping(value: Any, what: str, endpoint: Endpoint, raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``value`` if it is an object (``None`` counts as empty), else an :class:`InvalidResponseError`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise invalid_response(endpoint, f"{what} is a {type(value).__name__}, not an object", raw)
+    return value
+
+
+def _optional_str(value: Any, what: str, endpoint: Endpoint, raw: Mapping[str, Any]) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise invalid_response(endpoint, f"{what} is a {type(value).__name__}, not a string", raw)
+
+
+def _tool_calls(raw_calls: Any, response_id: str | None, endpoint: Endpoint, raw: Mapping[str, Any]) -> list[ToolCall]:
+    if raw_calls is None:
+        return []
+    if not isinstance(raw_calls, list):
+        raise invalid_response(endpoint, f"message.tool_calls is a {type(raw_calls).__name__}, not a list", raw)
+    calls = []
+    for position, entry in enumerate(raw_calls):
+        where = f"tool_calls[{position}]"
+        call = _mapping(entry, where, endpoint, raw)
+        function = _mapping(call.get("function"), f"{where}.function", endpoint, raw)
+        name = _optional_str(function.get("name"), f"{where}.function.name", endpoint, raw) or ""
+        arguments = arguments_to_str(function.get("arguments"))
+        call_id = _optional_str(call.get("id"), f"{where}.id", endpoint, raw)
+        call_id = call_id or fallback_call_id(response_id, position, name, arguments)
+        calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+    return calls
+
+
 def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
     """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
 
     Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
-    all ``index: 0`` (Chutes).
+    all ``index: 0`` (Chutes). A body of the wrong shape raises :class:`InvalidResponseError`.
     """
     provider = endpoint.provider
     choices = raw.get("choices")
     if not choices:
-        raise APIError(
-            f"the answer has no choices: {json.dumps(raw)[:300]}",
-            provider=provider.name,
-            model=endpoint.model_id,
-            body=raw,
-        )
-    choice = choices[0]
-    message = choice.get("message") or {}
-    text = _text_of(message.get("content"))
+        raise invalid_response(endpoint, f"the answer has no choices: {json.dumps(raw)[:300]}", raw)
+    if not isinstance(choices, list):
+        raise invalid_response(endpoint, f"choices is a {type(choices).__name__}, not a list", raw)
+    choice = _mapping(choices[0], "choices[0]", endpoint, raw)
+    message = _mapping(choice.get("message"), "choices[0].message", endpoint, raw)
+    content = message.get("content")
+    if content is not None and not isinstance(content, (str, list)):
+        raise invalid_response(endpoint, f"message.content is a {type(content).__name__}", raw)
+    text = _text_of(content)
     reasoning = reasoning_of(message, provider)
     if reasoning is None:
         text, reasoning = split_think(text)
-    response_id = raw.get("id")
-    calls = []
-    for position, call in enumerate(message.get("tool_calls") or []):
-        function = call.get("function") or {}
-        name = function.get("name") or ""
-        arguments = arguments_to_str(function.get("arguments"))
-        call_id = call.get("id") or fallback_call_id(response_id, position, name, arguments)
-        calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+    response_id = _optional_str(raw.get("id"), "id", endpoint, raw)
     return ChatResult(
         text=text,
         reasoning=reasoning,
-        tool_calls=calls,
-        finish_reason=choice.get("finish_reason"),
-        usage=Usage.from_wire(raw.get("usage")),
-        model=raw.get("model") or endpoint.model_id,
+        tool_calls=_tool_calls(message.get("tool_calls"), response_id, endpoint, raw),
+        finish_reason=_optional_str(choice.get("finish_reason"), "finish_reason", endpoint, raw),
+        usage=Usage.from_wire(raw.get("usage"), provider=provider.name, model=endpoint.model_id),
+        model=_optional_str(raw.get("model"), "model", endpoint, raw) or endpoint.model_id,
         id=response_id,
         provider=provider.name,
         raw=raw,

@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
+import httpx2
 import openai
 
 from stackit_chutes_core._bounds import ResponseTooLarge
@@ -19,13 +20,22 @@ from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    InvalidResponseError,
     ResponseTooLargeError,
     StreamError,
     error_from_response,
 )
 from stackit_chutes_core.routing import Endpoint
 
-__all__ = ["apost_json", "apost_stream", "post_json", "post_stream", "translate_error"]
+__all__ = [
+    "apost_json",
+    "apost_stream",
+    "decode_answer",
+    "invalid_response",
+    "post_json",
+    "post_stream",
+    "translate_error",
+]
 
 
 def _response_body(exc: openai.APIStatusError) -> Any:
@@ -69,8 +79,9 @@ def translate_error(exc: BaseException, provider: str, model: str | None = None)
         return APIConnectionError(f"connection failed: {exc}", provider=provider, model=model)
     if isinstance(exc, openai.APIError):  # an error event inside a stream
         return StreamError(exc.message, provider=provider, model=model, body=exc.body)
-    if isinstance(exc, json.JSONDecodeError):
-        return StreamError(f"the provider sent invalid JSON: {exc}", provider=provider, model=model)
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):  # decoding a stream event
+        what = "JSON nested too deeply to parse" if isinstance(exc, RecursionError) else exc
+        return StreamError(f"the provider sent invalid JSON: {what}", provider=provider, model=model)
     return exc
 
 
@@ -82,13 +93,13 @@ def _options(headers: Mapping[str, str] | None) -> Any:
 def post_json(
     endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """POST ``body`` and return the decoded JSON answer."""
+    """POST ``body`` and return the decoded JSON answer (an object; anything else is rejected)."""
     client = sync_client_for(endpoint)
     try:
-        result = client.post(path, body=dict(body), cast_to=object, options=_options(headers))
+        response = client.post(path, body=dict(body), cast_to=httpx2.Response, options=_options(headers))
     except Exception as exc:
         raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
-    return _expect_object(result, endpoint)
+    return decode_answer(response.content, endpoint)
 
 
 async def apost_json(
@@ -97,18 +108,34 @@ async def apost_json(
     """Async :func:`post_json`."""
     client = async_client_for(endpoint)
     try:
-        result = await client.post(path, body=dict(body), cast_to=object, options=_options(headers))
+        response = await client.post(path, body=dict(body), cast_to=httpx2.Response, options=_options(headers))
     except Exception as exc:
         raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
-    return _expect_object(result, endpoint)
+    return decode_answer(response.content, endpoint)
 
 
-def _expect_object(result: Any, endpoint: Endpoint) -> dict[str, Any]:
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def invalid_response(endpoint: Endpoint, problem: str, body: Any = None) -> InvalidResponseError:
+    """The typed error for a 200 answer that is no usable answer."""
+    return InvalidResponseError(
+        f"the answer is unusable: {problem}", provider=endpoint.provider.name, model=endpoint.model_id, body=body
+    )
+
+
+def decode_answer(content: bytes, endpoint: Endpoint) -> dict[str, Any]:
+    """Parse a response body: strict JSON (no ``NaN``/``Infinity``), UTF-8, an object at the top."""
+    try:
+        result = json.loads(content, parse_constant=_no_constants)
+    except RecursionError:
+        raise invalid_response(endpoint, "JSON nested too deeply to parse", content[:200]) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        raise invalid_response(endpoint, f"not valid JSON ({exc})", content[:200]) from None
     if not isinstance(result, dict):
-        raise APIError(
-            f"expected a JSON object, got {type(result).__name__}: {str(result)[:200]!r}",
-            provider=endpoint.provider.name,
-            model=endpoint.model_id,
+        raise invalid_response(
+            endpoint, f"expected a JSON object, got {type(result).__name__}: {str(result)[:200]!r}", result
         )
     return result
 

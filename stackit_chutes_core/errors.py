@@ -13,6 +13,8 @@
         ├── APIConnectionError              network failure; APITimeoutError is a subclass
         ├── StreamError                     a stream broke off or carried an error event
         ├── ResponseTooLargeError           the answer exceeded ``max_response_bytes`` (never retried)
+        ├── InvalidResponseError            a 200 answer that is no usable answer (bad JSON or UTF-8, wrong
+        │                                   types, NaN or absurd usage, missing/ragged embeddings, ...)
         ├── EmbeddingItemsError             some multimodal items failed; carries each index and cause
         └── APIStatusError                  an HTTP error status; carries status, code, body
             ├── BadRequestError             400 (and 422)
@@ -53,6 +55,7 @@ __all__ = [
     "EmbeddingItemsError",
     "InternalServerError",
     "InvalidInputError",
+    "InvalidResponseError",
     "MAX_RETRY_AFTER_S",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -160,6 +163,16 @@ class APITimeoutError(APIConnectionError):
 
 class StreamError(APIError):
     """A streamed response broke off or carried an error event mid-stream."""
+
+
+class InvalidResponseError(APIError):
+    """The provider answered 200, but not with a usable answer; nothing of it is passed on.
+
+    Covers bodies that are not JSON or not UTF-8, ``NaN``/``Infinity``, nesting too deep to parse,
+    fields of the wrong type (``choices``, ``tool_calls``, ``embedding``), usage counts that are not
+    non-negative integers of a sane size, and embeddings with missing/duplicate ``index`` or ragged
+    or unexpected dimensions. ``body`` holds (a prefix of) what was received.
+    """
 
 
 class ResponseTooLargeError(APIError):
