@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import openai
 
 from stackit_chutes_core._bounds import bounded_async_http_client, bounded_http_client
+from stackit_chutes_core._sse import AsyncOpenAIClient, OpenAIClient
 from stackit_chutes_core.routing import Endpoint
 
 __all__ = ["async_client_for", "clear_client_cache", "sync_client_for"]
@@ -85,7 +86,7 @@ def _new_client(cls: type[_ClientT], endpoint: Endpoint, http_client: Any) -> _C
     kwargs = _client_kwargs(endpoint)
     if http_client is None:
         limit = endpoint.max_response_bytes
-        http_client = bounded_http_client(limit) if cls is openai.OpenAI else bounded_async_http_client(limit)
+        http_client = bounded_http_client(limit) if issubclass(cls, openai.OpenAI) else bounded_async_http_client(limit)
     kwargs["http_client"] = http_client
     return _scrub(cls(**kwargs), endpoint)
 
@@ -103,7 +104,7 @@ def sync_client_for(endpoint: Endpoint) -> openai.OpenAI:
     client = _sync_clients.get(key)
     if client is not None:
         return client
-    fresh = _new_client(openai.OpenAI, endpoint, endpoint.http_client)  # the first one stored wins
+    fresh = _new_client(OpenAIClient, endpoint, endpoint.http_client)  # the first one stored wins
     with _lock:
         client = _sync_clients.get(key)
         if client is None:
@@ -167,7 +168,7 @@ def async_client_for(endpoint: Endpoint) -> openai.AsyncOpenAI:
     client = pool.clients.get(key) if pool is not None else None
     if client is not None:
         return client
-    fresh = _new_client(openai.AsyncOpenAI, endpoint, endpoint.http_async_client)
+    fresh = _new_client(AsyncOpenAIClient, endpoint, endpoint.http_async_client)
     with _lock:
         pool = _async_clients.get(loop) or _new_loop_pool(loop)
         client = pool.clients.get(key)

@@ -24,6 +24,7 @@ from stackit_chutes_core.errors import (
     ResponseTooLargeError,
     StreamError,
     error_from_response,
+    parse_error_body,
 )
 from stackit_chutes_core.routing import Endpoint
 
@@ -77,8 +78,9 @@ def translate_error(exc: BaseException, provider: str, model: str | None = None)
         return APITimeoutError(f"request timed out: {exc}", provider=provider, model=model)
     if isinstance(exc, openai.APIConnectionError):
         return APIConnectionError(f"connection failed: {exc}", provider=provider, model=model)
-    if isinstance(exc, openai.APIError):  # an error event inside a stream
-        return StreamError(exc.message, provider=provider, model=model, body=exc.body)
+    if isinstance(exc, openai.APIError):  # an error event inside a stream (framed or Chutes' raw line)
+        message, code, _ = parse_error_body({"error": exc.body})
+        return StreamError(message or exc.message, provider=provider, model=model, code=code, body=exc.body)
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):  # decoding a stream event
         what = "JSON nested too deeply to parse" if isinstance(exc, RecursionError) else exc
         return StreamError(f"the provider sent invalid JSON: {what}", provider=provider, model=model)
