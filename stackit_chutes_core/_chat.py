@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._inputs import check_messages
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._transport import apost_json, apost_stream, invalid_response, post_json, post_stream
@@ -128,6 +129,7 @@ def build_chat_body(
     endpoint: Endpoint, request: ChatRequest, *, stream: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The request body and extra headers for ``request``; raises before sending if it cannot work."""
+    check_messages(request.messages)
     _check_capabilities(endpoint, request)
     provider = endpoint.provider
     body: dict[str, Any] = {

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._inputs import check_embedding_items, check_texts
 from stackit_chutes_core._transport import apost_json, invalid_response, post_json
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
@@ -282,6 +283,7 @@ def embed_texts(
     ``role="query"`` applies the model's query instruction; ``instruction`` overrides it (``False``
     disables it).
     """
+    check_texts(texts)
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
@@ -317,6 +319,7 @@ async def aembed_texts(
     ``limiter``: a semaphore shared with other concurrent calls (one overall limit, e.g. for
     batches gathered by a framework); it replaces ``max_concurrency`` when given.
     """
+    check_texts(texts)
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
@@ -372,6 +375,7 @@ def embed_items(
     when some items fail. ``on_item_done(index)`` is called as each item finishes (succeeded or
     failed), from a worker thread, e.g. to advance a progress bar.
     """
+    check_embedding_items(items)
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
     system = _instruction(endpoint.route.info, role, instruction)
@@ -407,6 +411,7 @@ async def aembed_items(
     ``limiter``: a semaphore shared with other concurrent calls (one overall limit); it replaces
     ``max_concurrency`` when given.
     """
+    check_embedding_items(items)
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
     system = _instruction(endpoint.route.info, role, instruction)

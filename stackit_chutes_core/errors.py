@@ -9,6 +9,8 @@
     │   ├── MissingAPIKeyError              no key: names the environment variable to set
     │   ├── CapabilityError                 the model cannot do this (e.g. images to a text-only model)
     │   └── InvalidInputError               unusable input (unsupported image format, oversize image, ...)
+    │       ├── InvalidInputTypeError       ... of the wrong type (a str for a list, None); also a TypeError
+    │       └── InvalidInputValueError      ... with an unsendable value (empty, lone surrogate); also a ValueError
     └── APIError                            the provider did not answer as asked
         ├── APIConnectionError              network failure; APITimeoutError is a subclass
         ├── StreamError                     a stream broke off or carried an error event
@@ -55,6 +57,8 @@ __all__ = [
     "EmbeddingItemsError",
     "InternalServerError",
     "InvalidInputError",
+    "InvalidInputTypeError",
+    "InvalidInputValueError",
     "InvalidResponseError",
     "MAX_RETRY_AFTER_S",
     "MissingAPIKeyError",
@@ -116,6 +120,18 @@ class CapabilityError(ConfigurationError):
 
 class InvalidInputError(ConfigurationError):
     """An input cannot be sent (unsupported image format, oversize image, empty input, ...)."""
+
+
+class InvalidInputTypeError(InvalidInputError, TypeError):
+    """An input of the wrong type, raised at call time before any request (also a ``TypeError``)."""
+
+
+class InvalidInputValueError(InvalidInputError, ValueError):
+    """An input value that cannot be sent, raised at call time before any request (also a ``ValueError``).
+
+    A ``ValueError`` only here, at call time: configuration errors are not, so that pydantic does not
+    wrap them when a framework model is built.
+    """
 
 
 class APIError(StackitChutesError):
