@@ -20,7 +20,7 @@ from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._transport import apost_json, apost_stream, invalid_response, post_json, post_stream
 from stackit_chutes_core.errors import CapabilityError
 from stackit_chutes_core.providers import Provider
-from stackit_chutes_core.routing import Endpoint
+from stackit_chutes_core.routing import Endpoint, check_no_authorization
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,
@@ -155,6 +155,7 @@ def build_chat_body(
     if request.response_format is not None:
         body["response_format"] = dict(request.response_format)
     headers = dict(request.extra_headers or {})
+    check_no_authorization(headers, "extra_headers")
     if request.thinking is not None:
         body["chat_template_kwargs"] = {"enable_thinking": request.thinking, "thinking": request.thinking}
         if provider.thinking_header and request.thinking:

@@ -12,6 +12,7 @@ variable is ever read, and explicit credentials are only used for the provider t
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,10 +140,10 @@ class Endpoint:
 
     @property
     def client_key(self) -> tuple[Any, ...]:
-        """What makes two endpoints share one pooled client."""
+        """What makes two endpoints share one pooled client (the key only as a SHA-256 digest)."""
         return (
             self.base_url,
-            self.api_key.get_secret_value(),
+            hashlib.sha256(self.api_key.get_secret_value().encode("utf-8", "surrogatepass")).hexdigest(),
             tuple(sorted(self.headers.items())),
             self.timeout,
             self.max_retries,
@@ -150,6 +151,20 @@ class Endpoint:
             id(self.http_client),
             id(self.http_async_client),
         )
+
+
+def check_no_authorization(headers: Mapping[str, str], where: str) -> None:
+    """Refuse an ``Authorization`` header (any case): the provider key is the only credential sent.
+
+    Letting it through would silently replace the key (or send two), possibly carrying one
+    provider's credential to the other; pass ``api_key=...`` instead.
+    """
+    for name in headers:
+        if isinstance(name, str) and name.strip().lower() == "authorization":
+            raise ConfigurationError(
+                f"{where} must not set {name!r}: the provider key is sent as 'Authorization: Bearer <api_key>' "
+                "and a header of that name would replace or duplicate it. Pass api_key=... instead."
+            )
 
 
 def _env(environ: Mapping[str, str], name: str | None) -> str | None:
@@ -180,8 +195,9 @@ def resolve_endpoint(
     ``api_key`` and ``base_url`` are explicit overrides. With ``credentials_for`` set they apply only
     when the model routes to that provider, so switching a STACKIT-configured model to ``chutes/...``
     at run time never sends the STACKIT key (or URL) to Chutes; the other provider's environment
-    variables are used instead. ``timeout`` bounds each attempt as a whole and ``max_response_bytes``
-    each answer's size (see :class:`Endpoint`).
+    variables are used instead. An ``Authorization`` entry in ``default_headers`` (any case) raises
+    :class:`ConfigurationError`: the key is only ever sent as ``api_key``. ``timeout`` bounds each
+    attempt as a whole and ``max_response_bytes`` each answer's size (see :class:`Endpoint`).
     """
     if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
         raise ConfigurationError(f"max_response_bytes must be a positive integer, got {max_response_bytes!r}.")
@@ -208,6 +224,7 @@ def resolve_endpoint(
         raise ConfigurationError(f"Base URL {url!r} for provider {chosen.name!r} must start with http(s)://.")
 
     headers = {**chosen.default_headers, **(default_headers or {})}
+    check_no_authorization(headers, "default_headers")
     return Endpoint(
         route=route,
         purpose=purpose,
