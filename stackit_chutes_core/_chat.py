@@ -15,6 +15,7 @@ from typing import Any
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._inputs import check_messages
+from stackit_chutes_core._params import response_format_of, tool_choice_of
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._transport import apost_json, apost_stream, invalid_response, post_json, post_stream
@@ -27,8 +28,10 @@ from stackit_chutes_core.types import (
     ChatResult,
     ImagePart,
     Message,
+    ResponseFormat,
     TextPart,
     ToolCall,
+    ToolChoice,
     ToolSpec,
     Usage,
     arguments_to_str,
@@ -122,7 +125,36 @@ def _check_capabilities(endpoint: Endpoint, request: ChatRequest) -> None:
         )
 
 
-_OPTIONAL_FIELDS = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty", "n", "reasoning_effort")
+_OPTIONAL_FIELDS = (
+    "temperature",
+    "top_p",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+)
+
+
+def tool_choice_to_wire(choice: ToolChoice) -> str | dict[str, Any]:
+    """A neutral :class:`ToolChoice` as OpenAI's ``tool_choice`` value."""
+    if choice.mode == "function":
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice.mode
+
+
+def response_format_to_wire(response_format: ResponseFormat) -> dict[str, Any]:
+    """A neutral :class:`ResponseFormat` as OpenAI's ``response_format`` object."""
+    if response_format.type != "json_schema":
+        return {"type": response_format.type}
+    json_schema: dict[str, Any] = {"name": response_format.name, "schema": dict(response_format.schema or {})}
+    if response_format.description:
+        json_schema["description"] = response_format.description
+    if response_format.strict is not None:
+        json_schema["strict"] = response_format.strict
+    return {"type": "json_schema", "json_schema": json_schema}
 
 
 def build_chat_body(
@@ -144,16 +176,18 @@ def build_chat_body(
         body[provider.max_tokens_field] = request.max_tokens
     if request.stop:
         body["stop"] = list(request.stop)
+    tool_choice = tool_choice_of(request.tool_choice, [t.name for t in request.tools])
     if request.tools:
         body["tools"] = [tool_to_wire(t) for t in request.tools]
-        if request.tool_choice is not None:
-            body["tool_choice"] = request.tool_choice
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice_to_wire(tool_choice)
         if request.parallel_tool_calls is not None:
             body["parallel_tool_calls"] = request.parallel_tool_calls
-    elif request.tool_choice not in (None, "none", "auto"):
+    elif tool_choice is not None and tool_choice.mode not in ("none", "auto"):
         raise CapabilityError(f"tool_choice={request.tool_choice!r} was given without any tools.")
-    if request.response_format is not None:
-        body["response_format"] = dict(request.response_format)
+    response_format = response_format_of(request.response_format)
+    if response_format is not None:
+        body["response_format"] = response_format_to_wire(response_format)
     headers = dict(request.extra_headers or {})
     check_no_authorization(headers, "extra_headers")
     if request.thinking is not None:
@@ -215,23 +249,13 @@ def _tool_calls(raw_calls: Any, response_id: str | None, endpoint: Endpoint, raw
     return calls
 
 
-def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
-    """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
-
-    Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
-    all ``index: 0`` (Chutes). A body of the wrong shape raises :class:`InvalidResponseError`.
-    """
+def _choice_result(entry: Any, position: int, raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
     provider = endpoint.provider
-    choices = raw.get("choices")
-    if not choices:
-        raise invalid_response(endpoint, f"the answer has no choices: {json.dumps(raw)[:300]}", raw)
-    if not isinstance(choices, list):
-        raise invalid_response(endpoint, f"choices is a {type(choices).__name__}, not a list", raw)
-    choice = _mapping(choices[0], "choices[0]", endpoint, raw)
-    message = _mapping(choice.get("message"), "choices[0].message", endpoint, raw)
+    choice = _mapping(entry, f"choices[{position}]", endpoint, raw)
+    message = _mapping(choice.get("message"), f"choices[{position}].message", endpoint, raw)
     content = message.get("content")
     if content is not None and not isinstance(content, (str, list)):
-        raise invalid_response(endpoint, f"message.content is a {type(content).__name__}", raw)
+        raise invalid_response(endpoint, f"choices[{position}].message.content is a {type(content).__name__}", raw)
     text = _text_of(content)
     reasoning = reasoning_of(message, provider)
     if reasoning is None:
@@ -241,13 +265,35 @@ def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResul
         text=text,
         reasoning=reasoning,
         tool_calls=_tool_calls(message.get("tool_calls"), response_id, endpoint, raw),
-        finish_reason=_optional_str(choice.get("finish_reason"), "finish_reason", endpoint, raw),
-        usage=Usage.from_wire(raw.get("usage"), provider=provider.name, model=endpoint.model_id),
+        finish_reason=_optional_str(choice.get("finish_reason"), f"choices[{position}].finish_reason", endpoint, raw),
+        usage=None,
         model=_optional_str(raw.get("model"), "model", endpoint, raw) or endpoint.model_id,
         id=response_id,
         provider=provider.name,
-        raw=raw,
+        logprobs=choice.get("logprobs") or None,
+        system_fingerprint=raw.get("system_fingerprint") or None,
     )
+
+
+def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
+    """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
+
+    Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
+    all ``index: 0`` (Chutes). With ``n > 1`` the further choices are in ``alternatives``. A body of
+    the wrong shape raises :class:`InvalidResponseError`.
+    """
+    choices = raw.get("choices")
+    if not choices:
+        raise invalid_response(endpoint, f"the answer has no choices: {json.dumps(raw)[:300]}", raw)
+    if not isinstance(choices, list):
+        raise invalid_response(endpoint, f"choices is a {type(choices).__name__}, not a list", raw)
+    first, *others = (_choice_result(choice, i, raw, endpoint) for i, choice in enumerate(choices))
+    raw_usage = raw.get("usage")
+    first.usage = Usage.from_wire(raw_usage, provider=endpoint.provider.name, model=endpoint.model_id)
+    first.raw_usage = raw_usage if isinstance(raw_usage, Mapping) else None
+    first.raw = raw
+    first.alternatives = others
+    return first
 
 
 def chat(endpoint: Endpoint, request: ChatRequest) -> ChatResult:

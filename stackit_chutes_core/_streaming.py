@@ -151,10 +151,13 @@ class ChatStreamState:
             if raw_calls is not None and not isinstance(raw_calls, list):
                 raise self._invalid(f"delta.tool_calls is a {type(raw_calls).__name__}, not a list", chunk)
             delta.tool_calls = self._tool_deltas(raw_calls)
+            delta.logprobs = choice.get("logprobs") or None
             if choice.get("finish_reason"):
                 delta.finish_reason = self._finish_reason = choice["finish_reason"]
         self._record(delta)
-        if delta.text or delta.reasoning or delta.tool_calls or delta.finish_reason or delta.model:
+        if chunk.get("system_fingerprint"):
+            delta.system_fingerprint = chunk["system_fingerprint"]
+        if delta.text or delta.reasoning or delta.tool_calls or delta.finish_reason or delta.model or delta.logprobs:
             return delta
         return None
 

@@ -10,7 +10,8 @@
     │   ├── CapabilityError                 the model cannot do this (e.g. images to a text-only model)
     │   └── InvalidInputError               unusable input (unsupported image format, oversize image, ...)
     │       ├── InvalidInputTypeError       ... of the wrong type (a str for a list, None); also a TypeError
-    │       └── InvalidInputValueError      ... with an unsendable value (empty, lone surrogate); also a ValueError
+    │       ├── InvalidInputValueError      ... with an unsendable value (empty, lone surrogate); also a ValueError
+    │       └── InvalidParameterError       a call parameter that cannot be sent (also a ValueError)
     └── APIError                            the provider did not answer as asked
         ├── APIConnectionError              network failure; APITimeoutError is a subclass
         ├── StreamError                     a stream broke off or carried an error event
@@ -59,6 +60,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidInputTypeError",
     "InvalidInputValueError",
+    "InvalidParameterError",
     "InvalidResponseError",
     "MAX_RETRY_AFTER_S",
     "MissingAPIKeyError",
@@ -131,6 +133,13 @@ class InvalidInputValueError(InvalidInputError, ValueError):
 
     A ``ValueError`` only here, at call time: configuration errors are not, so that pydantic does not
     wrap them when a framework model is built.
+    """
+
+
+class InvalidParameterError(InvalidInputError, ValueError):
+    """A call parameter that cannot be sent (an unknown ``tool_choice`` form, a tool name that is not bound).
+
+    Also a ``ValueError``, as framework users expect of bad call arguments.
     """
 
 

@@ -189,20 +189,22 @@ def resolve_endpoint(
     http_client: Any = None,
     http_async_client: Any = None,
     environ: Mapping[str, str] | None = None,
+    route: ModelRoute | None = None,
 ) -> Endpoint:
     """Resolve a model string to an :class:`Endpoint`, raising before any request if it cannot.
 
     ``api_key`` and ``base_url`` are explicit overrides. With ``credentials_for`` set they apply only
     when the model routes to that provider, so switching a STACKIT-configured model to ``chutes/...``
     at run time never sends the STACKIT key (or URL) to Chutes; the other provider's environment
-    variables are used instead. An ``Authorization`` entry in ``default_headers`` (any case) raises
-    :class:`ConfigurationError`: the key is only ever sent as ``api_key``. ``timeout`` bounds each
-    attempt as a whole and ``max_response_bytes`` each answer's size (see :class:`Endpoint`).
+    variables are used instead. ``route`` skips routing when the caller already has it. An
+    ``Authorization`` entry in ``default_headers`` (any case) raises :class:`ConfigurationError`: the
+    key is only ever sent as ``api_key``. ``timeout`` bounds each attempt as a whole and
+    ``max_response_bytes`` each answer's size (see :class:`Endpoint`).
     """
     if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
         raise ConfigurationError(f"max_response_bytes must be a positive integer, got {max_response_bytes!r}.")
     environ = os.environ if environ is None else environ
-    route = parse_model(model, provider)
+    route = route or parse_model(model, provider)
     chosen = route.provider
     own_credentials = credentials_for is None or credentials_for == chosen.name
     key = api_key if own_credentials else None

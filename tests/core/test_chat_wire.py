@@ -21,11 +21,10 @@ from stackit_chutes_core import (
     ToolCall,
     ToolSpec,
     achat,
-    build_chat_body,
     chat,
-    parse_chat_response,
     resolve_endpoint,
 )
+from stackit_chutes_core._chat import build_chat_body, parse_chat_response
 from tests.core._http import Recorder, chat_completion, endpoint, json_response
 
 HELLO = [Message(role="user", content="hi")]

@@ -25,7 +25,7 @@ from pydantic import BaseModel, SecretStr
 
 import stackit_chutes_core as core
 from langchain_stackit_chutes import ChatStackitChutes
-from langchain_stackit_chutes._convert import image_block_to_url, messages_to_core, normalise_tool_choice
+from langchain_stackit_chutes._convert import image_block_to_url, messages_to_core
 from tests.langchain._mock import (
     CHUTES_HOST,
     STACKIT_HOST,
@@ -116,13 +116,15 @@ def test_unusable_blocks_raise_clearly() -> None:
 
 
 def test_tool_choice_normalisation() -> None:
-    assert normalise_tool_choice("any", ["f"]) == "required"
-    assert normalise_tool_choice(True, ["f"]) == "required"
-    assert normalise_tool_choice("auto", ["f"]) == "auto"
-    assert normalise_tool_choice("f", ["f"]) == {"type": "function", "function": {"name": "f"}}
-    assert normalise_tool_choice(None, ["f"]) is None
+    assert core.tool_choice_of("any", ["f"]) == core.ToolChoice("required")
+    assert core.tool_choice_of(True, ["f"]) == core.ToolChoice("required")
+    assert core.tool_choice_of("auto", ["f"]) == core.ToolChoice("auto")
+    assert core.tool_choice_of("f", ["f"]) == core.ToolChoice("function", "f")
+    assert core.tool_choice_of(None, ["f"]) is None
     with pytest.raises(ValueError, match="names no bound tool"):
-        normalise_tool_choice("g", ["f"])
+        core.tool_choice_of("g", ["f"])
+    with pytest.raises(ValueError, match="names no bound tool"):
+        ChatStackitChutes(model=GPT_OSS, api_key="k").bind_tools([magic_function], tool_choice="g")
 
 
 # ---- request bodies ------------------------------------------------------------------------
