@@ -124,3 +124,16 @@ def test_normal_answers_pass_and_the_cap_is_validated() -> None:
         assert chat(endpoint, HELLO).text == "ok"
     with pytest.raises(StackitChutesError, match="max_response_bytes"):
         resolve_endpoint("stackit/m", api_key="k", max_response_bytes=0)
+
+
+def test_model_connection_carries_the_cap() -> None:
+    from stackit_chutes_core import ModelConnection
+
+    with hostile_server(endless) as server:
+        connection = ModelConnection.bind(
+            "stackit/m", api_key="k", base_url=server.url, max_retries=0, max_response_bytes=1024 * 1024
+        )
+        with pytest.raises(ResponseTooLargeError) as caught:
+            chat(connection.endpoint(), HELLO)
+    assert caught.value.limit == 1024 * 1024
+    assert ModelConnection.bind("stackit/m", api_key="k").endpoint().max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES
