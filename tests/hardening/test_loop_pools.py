@@ -1,5 +1,8 @@
 """``asyncio.run()`` per task: the async client pooled for each loop is closed with that loop.
 
+The workload cycles through the core (``achat``, ``aembed_texts``), LangChain (``ainvoke``,
+``aembed_documents``) and LlamaIndex (``achat``), all on one process.
+
 Before the fix every ``asyncio.run()`` left one pooled client and its socket alive (the loop-keyed
 pool never freed dead loops): ``OSError: Too many open files`` after ~250 runs at a 256-fd limit.
 The workload runs in a subprocess under ``-W error::ResourceWarning`` so that an unclosed socket or
@@ -25,26 +28,38 @@ RUNS = 300
 WORKLOAD = textwrap.dedent(
     """
     import asyncio, gc, json, os, sys
+    from llama_index.core.llms import ChatMessage
+    from langchain_stackit_chutes import ChatStackitChutes, StackitChutesEmbeddings
+    from llama_index_stackit_chutes import StackitChutes
     from stackit_chutes_core import ChatRequest, Message, achat, aembed_texts, resolve_endpoint
 
     base = os.environ["EMULATOR_STACKIT_URL"]
-    chat_ep = resolve_endpoint("stackit/openai/gpt-oss-120b", api_key="k", base_url=base, max_retries=0)
-    embed_ep = resolve_endpoint(
-        "stackit/intfloat/e5-mistral-7b-instruct", api_key="k", base_url=base, purpose="embeddings", max_retries=0
-    )
+    chat_model, embed_model = "stackit/openai/gpt-oss-120b", "stackit/intfloat/e5-mistral-7b-instruct"
+    chat_ep = resolve_endpoint(chat_model, api_key="k", base_url=base, max_retries=0)
+    embed_ep = resolve_endpoint(embed_model, api_key="k", base_url=base, purpose="embeddings", max_retries=0)
+    lc_chat = ChatStackitChutes(model=chat_model, api_key="k", base_url=base)
+    lc_embed = StackitChutesEmbeddings(model=embed_model, api_key="k", base_url=base)
+    li_chat = StackitChutes(model=chat_model, api_key="k", base_url=base)
 
     async def one(i):
-        if i % 2:
+        kind = i % 5
+        if kind == 0:
             result = await achat(chat_ep, ChatRequest(messages=[Message(role="user", content=f"Repeat: run-{i}")]))
             assert result.text == f"run-{i}", result.text
+        elif kind == 1:
+            assert len((await aembed_texts(embed_ep, [f"text {i}", "second"])).vectors) == 2
+        elif kind == 2:
+            assert (await lc_chat.ainvoke(f"Repeat: lc-{i}")).content == f"lc-{i}"
+        elif kind == 3:
+            assert len(await lc_embed.aembed_documents([f"doc {i}"])) == 1
         else:
-            result = await aembed_texts(embed_ep, [f"text {i}", "second"])
-            assert len(result.vectors) == 2
+            answer = await li_chat.achat([ChatMessage(role="user", content=f"Repeat: li-{i}")])
+            assert answer.message.content == f"li-{i}", answer.message.content
 
     def open_fds():
         return len(os.listdir("/proc/self/fd"))
 
-    for i in range(4):  # warm-up: imports, TLS bundle, lazy module state
+    for i in range(5):  # warm-up: imports, TLS context, lazy module state
         asyncio.run(one(i))
     gc.collect()
     before = open_fds()
