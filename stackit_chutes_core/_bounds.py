@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 import threading
 import time
@@ -42,6 +43,15 @@ class ResponseTooLarge(Exception):
         self.limit = limit
         self.received = received
         super().__init__(f"the response body exceeds {limit:,} bytes (received {received:,} so far)")
+
+
+def _fresh_lock_after_fork() -> None:
+    global _ssl_lock
+    _ssl_lock = threading.Lock()  # another thread may have held it at fork time
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
 def _shared_ssl_context() -> ssl.SSLContext:
