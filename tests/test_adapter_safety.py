@@ -20,9 +20,9 @@ from pydantic import ValidationError
 from langchain_stackit_chutes import ChatStackitChutes, StackitChutesEmbeddings
 from llama_index_stackit_chutes import StackitChutes, StackitChutesEmbedding
 from stackit_chutes_core import _connection as core_connection
+from tests._http import Recorder, chat_completion, json_response
 from tests._workers import embed_with
 from tests.emulator import ProviderEmulator
-from tests.langchain._mock import MockHTTP, completion, json_reply
 
 GPT_OSS = "stackit/openai/gpt-oss-120b"
 DEEPSEEK = "chutes/deepseek-ai/DeepSeek-V3.2-TEE"
@@ -60,7 +60,7 @@ def test_every_class_pickles_and_the_copy_works(emulator: ProviderEmulator) -> N
 
 
 def test_pickling_drops_user_owned_http_clients() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     for model in (ChatStackitChutes(model=GPT_OSS, **http.clients()), StackitChutes(model=GPT_OSS, **http.clients())):
         copy = pickle.loads(pickle.dumps(model))
         assert copy.http_client is None
@@ -92,24 +92,24 @@ def _chat_once(model: Any) -> Any:
 @pytest.mark.parametrize("cls", [ChatStackitChutes, StackitChutes])
 @pytest.mark.parametrize("switch", ["assign", "model_copy"])
 def test_switched_chat_model_uses_the_other_providers_own_key(cls: Any, switch: str) -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     llm = cls(model=GPT_OSS, api_key=SECRET, **http.clients())
     if switch == "assign":
         llm.model = DEEPSEEK
     else:
         llm = llm.model_copy(update={"model": DEEPSEEK})
     _chat_once(llm)
-    assert http.last.host == "llm.chutes.ai"
+    assert http.last.url.host == "llm.chutes.ai"
     assert http.last.headers["authorization"] == "Bearer replay-chutes-key"
 
 
 def test_switched_embedding_uses_the_other_providers_own_key_or_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     data = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}], "model": "m"}
-    http = MockHTTP([json_reply(data)])
+    http = Recorder([json_response(data)])
     emb = StackitChutesEmbedding(model_name=E5, api_key=SECRET, **http.clients())
     emb.model_name = CHUTES_EMBED
     emb.get_query_embedding("q")
-    assert (http.last.host, http.last.headers["authorization"]) == ("embed.chutes.ai", "Bearer replay-chutes-key")
+    assert (http.last.url.host, http.last.headers["authorization"]) == ("embed.chutes.ai", "Bearer replay-chutes-key")
     monkeypatch.delenv("CHUTES_API_KEY")
     from stackit_chutes_core import MissingAPIKeyError
 
@@ -117,8 +117,8 @@ def test_switched_embedding_uses_the_other_providers_own_key_or_raises(monkeypat
         emb.get_query_embedding("q")
     assert all(
         SECRET not in seen.headers.get("authorization", "")
-        for seen in http.seen
-        if seen.host != "api.openai-compat.model-serving.eu01.onstackit.cloud"
+        for seen in http.requests
+        if seen.url.host != "api.openai-compat.model-serving.eu01.onstackit.cloud"
     )
 
 

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 
 from langchain_stackit_chutes import ChatStackitChutes, StackitChutesEmbeddings
 from llama_index_stackit_chutes import StackitChutes, StackitChutesEmbedding
-from tests.langchain._mock import MockHTTP, completion, json_reply
+from tests._http import Recorder, chat_completion, json_response, token_usage
 
 GPT_OSS = "stackit/openai/gpt-oss-120b"
 LOGPROBS = {"content": [{"token": "ok", "logprob": -0.01, "top_logprobs": [{"token": "ok", "logprob": -0.01}]}]}
 
 
 def _two_choices() -> dict[str, object]:
-    body = completion("first", logprobs=None)
+    body = chat_completion("first", usage=token_usage(7, 3), logprobs=None)
     body["system_fingerprint"] = "fp_test"
     body["choices"] = [
         {
@@ -50,23 +50,23 @@ def test_unknown_constructor_keywords_fail_loudly() -> None:
 
 
 def test_model_kwargs_are_forwarded_and_known_fields_warned_about() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     with pytest.warns(UserWarning, match=r"should be specified explicitly"):
         llm = ChatStackitChutes(model=GPT_OSS, model_kwargs={"temperature": 0.3, "top_k": 4}, **http.clients())
     llm.invoke("hi")
-    assert http.last.body["temperature"] == 0.3
-    assert http.last.body["top_k"] == 4
+    assert http.last_body()["temperature"] == 0.3
+    assert http.last_body()["top_k"] == 4
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ChatStackitChutes(model=GPT_OSS, model_kwargs={"top_k": 4})  # unknown to the class: no warning
 
 
 def test_n_gives_one_generation_per_choice_with_logprobs_usage_and_fingerprint() -> None:
-    http = MockHTTP([json_reply(_two_choices())])
+    http = Recorder([json_response(_two_choices())])
     llm = ChatStackitChutes(model=GPT_OSS, n=2, logprobs=True, top_logprobs=1, **http.clients())
     result = llm.generate([[HumanMessage("hi")]])
-    assert http.last.body["n"] == 2
-    assert http.last.body["logprobs"] is True and http.last.body["top_logprobs"] == 1
+    assert http.last_body()["n"] == 2
+    assert http.last_body()["logprobs"] is True and http.last_body()["top_logprobs"] == 1
     first, second = result.generations[0]
     assert (first.text, second.text) == ("first", "second")
     assert first.message.response_metadata["logprobs"] == LOGPROBS
@@ -89,11 +89,11 @@ def test_n_above_one_refuses_streaming() -> None:
 
 
 def test_base_url_is_an_alias_of_api_base_on_every_class() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     llm = StackitChutes(model=GPT_OSS, base_url="https://proxy.example.eu/v1", **http.clients())
     assert llm.api_base == "https://proxy.example.eu/v1"
     llm.chat([ChatMessage(role=MessageRole.USER, content="hi")])
-    assert (http.last.host, http.last.path) == ("proxy.example.eu", "/v1/chat/completions")
+    assert (http.last.url.host, http.last.url.path) == ("proxy.example.eu", "/v1/chat/completions")
     embed = StackitChutesEmbedding(
         model_name="stackit/intfloat/e5-mistral-7b-instruct", base_url="https://e.example/v1"
     )
@@ -116,8 +116,8 @@ def test_metadata_fields_behave_as_in_openailike() -> None:
 
 
 def test_additional_kwargs_reach_every_request() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     llm = StackitChutes(model=GPT_OSS, additional_kwargs={"top_p": 0.5, "repetition_penalty": 1.1}, **http.clients())
     llm.complete("hi")
-    assert http.last.body["top_p"] == 0.5
-    assert http.last.body["repetition_penalty"] == 1.1
+    assert http.last_body()["top_p"] == 0.5
+    assert http.last_body()["repetition_penalty"] == 1.1

@@ -16,22 +16,22 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 import stackit_chutes_core as core
 from langchain_stackit_chutes import ChatStackitChutes
 from llama_index_stackit_chutes import StackitChutes
-from tests.langchain._mock import MockHTTP, chunk, completion, json_reply, sse_reply, usage_chunk
+from tests._http import Recorder, chat_completion, chunk, json_response, sse_response, usage_chunk
 
 GPT_OSS = "stackit/openai/gpt-oss-120b"
 DEEPSEEK = "chutes/deepseek-ai/DeepSeek-V3.2-TEE"
 LLAMA = "stackit/cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic"
 STACKIT_HOST = "api.openai-compat.model-serving.eu01.onstackit.cloud"
 CHUTES_HOST = "llm.chutes.ai"
-CAPACITY = json_reply({"detail": "Infrastructure is at maximum capacity, try again later"}, status=429)
-ANSWER = json_reply(completion("from the fallback", model="deepseek-ai/DeepSeek-V3.2-TEE"))
+CAPACITY = json_response({"detail": "Infrastructure is at maximum capacity, try again later"}, status=429)
+ANSWER = json_response(chat_completion("from the fallback", model="deepseek-ai/DeepSeek-V3.2-TEE"))
 
 
-def _langchain(http: MockHTTP, **kwargs: Any) -> Any:
+def _langchain(http: Recorder, **kwargs: Any) -> Any:
     return ChatStackitChutes(model=GPT_OSS, api_key="stackit-only-key", max_retries=0, **http.clients(), **kwargs)
 
 
-def _llama(http: MockHTTP, **kwargs: Any) -> Any:
+def _llama(http: Recorder, **kwargs: Any) -> Any:
     return StackitChutes(model=GPT_OSS, api_key="stackit-only-key", max_retries=0, **http.clients(), **kwargs)
 
 
@@ -58,44 +58,47 @@ BUILDERS = [pytest.param(_langchain, id="langchain"), pytest.param(_llama, id="l
     "failure",
     [
         CAPACITY,
-        json_reply({"detail": {"message": "Quota exceeded"}}, status=402),
-        json_reply({"detail": "No matching cord found!"}, status=404),
-        json_reply({"error": {"message": "boom", "type": "InternalServerError"}}, status=500),
+        json_response({"detail": {"message": "Quota exceeded"}}, status=402),
+        json_response({"detail": "No matching cord found!"}, status=404),
+        json_response({"error": {"message": "boom", "type": "InternalServerError"}}, status=500),
     ],
     ids=["429", "402", "404", "500"],
 )
 def test_falls_back_to_the_next_provider_with_its_own_key(build: Any, failure: Any) -> None:
-    http = MockHTTP([failure, ANSWER])
+    http = Recorder([failure, ANSWER])
     text, answered_by = _ask(build(http, fallback_models=[DEEPSEEK]))
     assert text == "from the fallback"
     assert answered_by == "chutes/deepseek-ai/DeepSeek-V3.2-TEE"
-    assert [s.host for s in http.seen] == [STACKIT_HOST, CHUTES_HOST]
-    assert http.seen[0].headers["authorization"] == "Bearer stackit-only-key"
-    assert http.seen[1].headers["authorization"] == "Bearer replay-chutes-key"  # never the STACKIT key
+    assert [r.url.host for r in http.requests] == [STACKIT_HOST, CHUTES_HOST]
+    assert http.requests[0].headers["authorization"] == "Bearer stackit-only-key"
+    assert http.requests[1].headers["authorization"] == "Bearer replay-chutes-key"  # never the STACKIT key
 
 
 @pytest.mark.parametrize("build", BUILDERS)
 @pytest.mark.parametrize(
     ("failure", "error"),
     [
-        (json_reply({"error": {"message": "bad field", "type": "BadRequestError"}}, status=400), core.BadRequestError),
-        (json_reply({"detail": "Invalid token."}, status=401), core.AuthenticationError),
+        (
+            json_response({"error": {"message": "bad field", "type": "BadRequestError"}}, status=400),
+            core.BadRequestError,
+        ),
+        (json_response({"detail": "Invalid token."}, status=401), core.AuthenticationError),
     ],
     ids=["400", "401"],
 )
 def test_never_falls_back_after_a_bad_request_or_auth_error(build: Any, failure: Any, error: type[Exception]) -> None:
-    http = MockHTTP([failure, ANSWER])
+    http = Recorder([failure, ANSWER])
     with pytest.raises(error):
         _ask(build(http, fallback_models=[DEEPSEEK]))
-    assert len(http.seen) == 1
+    assert len(http.requests) == 1
 
 
 @pytest.mark.parametrize("build", BUILDERS)
 def test_all_failing_raises_the_last_error_naming_every_model(build: Any) -> None:
-    http = MockHTTP([CAPACITY])
+    http = Recorder([CAPACITY])
     with pytest.raises(core.RateLimitError) as info:
         _ask(build(http, fallback_models=[DEEPSEEK, LLAMA]))
-    assert [s.host for s in http.seen] == [STACKIT_HOST, CHUTES_HOST, STACKIT_HOST]
+    assert [r.url.host for r in http.requests] == [STACKIT_HOST, CHUTES_HOST, STACKIT_HOST]
     notes = "\n".join(getattr(info.value, "__notes__", []))
     for model in (GPT_OSS, DEEPSEEK, LLAMA):
         assert model in notes
@@ -103,32 +106,32 @@ def test_all_failing_raises_the_last_error_naming_every_model(build: Any) -> Non
 
 @pytest.mark.parametrize("build", BUILDERS)
 def test_stream_falls_back_before_its_first_chunk(build: Any) -> None:
-    stream = sse_reply([chunk({"content": "streamed"}, finish_reason="stop", model="deepseek"), usage_chunk()])
-    http = MockHTTP([CAPACITY, stream])
+    stream = sse_response([chunk({"content": "streamed"}, finish_reason="stop", model="deepseek"), usage_chunk()])
+    http = Recorder([CAPACITY, stream])
     assert _stream(build(http, fallback_models=[DEEPSEEK])) == "streamed"
-    assert [s.host for s in http.seen] == [STACKIT_HOST, CHUTES_HOST]
+    assert [r.url.host for r in http.requests] == [STACKIT_HOST, CHUTES_HOST]
 
 
 @pytest.mark.parametrize("build", BUILDERS)
 def test_stream_does_not_fall_back_after_its_first_chunk(build: Any) -> None:
-    broken = sse_reply([chunk({"content": "partial"})], done=False)  # ends without finish_reason
-    http = MockHTTP([broken, ANSWER])
+    broken = sse_response([chunk({"content": "partial"})], done=False)  # ends without finish_reason
+    http = Recorder([broken, ANSWER])
     with pytest.raises(core.StreamError):
         _stream(build(http, fallback_models=[DEEPSEEK]))
-    assert len(http.seen) == 1
+    assert len(http.requests) == 1
 
 
 @pytest.mark.parametrize("build", BUILDERS)
 def test_a_fallback_without_a_key_fails_at_construction(build: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHUTES_API_KEY")
     with pytest.raises(core.MissingAPIKeyError, match="CHUTES_API_KEY"):
-        build(MockHTTP([ANSWER]), fallback_models=[DEEPSEEK])
+        build(Recorder([ANSWER]), fallback_models=[DEEPSEEK])
 
 
 def test_package_errors_work_in_langchain_with_fallbacks() -> None:
-    http = MockHTTP([CAPACITY, ANSWER])
+    http = Recorder([CAPACITY, ANSWER])
     primary = ChatStackitChutes(model=GPT_OSS, max_retries=0, **http.clients())
     backup = ChatStackitChutes(model=DEEPSEEK, max_retries=0, **http.clients())
     chain = primary.with_fallbacks([backup], exceptions_to_handle=(core.RateLimitError, core.QuotaExceededError))
     assert chain.invoke("hi").content == "from the fallback"
-    assert [s.host for s in http.seen] == [STACKIT_HOST, CHUTES_HOST]
+    assert [r.url.host for r in http.requests] == [STACKIT_HOST, CHUTES_HOST]

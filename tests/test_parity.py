@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from langchain_core.messages import HumanMessage
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, MessageRole, TextBlock
@@ -23,7 +24,7 @@ import stackit_chutes_core as core
 from langchain_stackit_chutes import ChatStackitChutes, StackitChutesEmbeddings
 from llama_index_stackit_chutes import StackitChutes, StackitChutesEmbedding
 from stackit_chutes_core import errors as core_errors
-from tests.langchain._mock import MockHTTP, Seen, completion, json_reply
+from tests._http import Recorder, chat_completion, json_response, request_json
 
 GPT_OSS = "stackit/openai/gpt-oss-120b"
 LLAMA = "stackit/cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic"
@@ -55,23 +56,25 @@ _MEANINGFUL_HEADERS = ("authorization", "x-enable-thinking")
 
 def _embedding_reply(count: int = 2) -> Any:
     data = [{"object": "embedding", "index": i, "embedding": [0.1 * (i + 1), 0.2, 0.3]} for i in range(count)]
-    return json_reply({"object": "list", "data": data, "model": "m", "usage": {"prompt_tokens": 4, "total_tokens": 4}})
+    return json_response(
+        {"object": "list", "data": data, "model": "m", "usage": {"prompt_tokens": 4, "total_tokens": 4}}
+    )
 
 
-def _wire(seen: Seen) -> tuple[str, str, Any, dict[str, str]]:
+def _wire(seen: httpx2.Request) -> tuple[str, str, Any, dict[str, str]]:
     headers = {name: seen.headers[name] for name in _MEANINGFUL_HEADERS if name in seen.headers}
-    return seen.host, seen.path, seen.body, headers
+    return seen.url.host, seen.url.path, request_json(seen), headers
 
 
 def _both(
     reply: Any, langchain_call: Callable[[dict[str, Any]], Any], llama_call: Callable[[dict[str, Any]], Any]
-) -> tuple[list[Seen], list[Seen]]:
+) -> tuple[list[httpx2.Request], list[httpx2.Request]]:
     """Run one scenario through each framework; return what each sent."""
     sent = []
     for call in (langchain_call, llama_call):
-        http = MockHTTP([reply])
+        http = Recorder([reply])
         call({**http.clients(), "max_retries": 0})
-        sent.append(http.seen)
+        sent.append(http.requests)
     return sent[0], sent[1]
 
 
@@ -92,7 +95,7 @@ def _user(text: str) -> list[ChatMessage]:
 
 def test_plain_call_with_constructor_sampling() -> None:
     _same_wire(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model=GPT_OSS, temperature=0.2, max_tokens=50, **c).invoke("hi"),
         lambda c: StackitChutes(model=GPT_OSS, temperature=0.2, max_tokens=50, **c).chat(_user("hi")),
     )
@@ -100,18 +103,18 @@ def test_plain_call_with_constructor_sampling() -> None:
 
 def test_per_call_model_switch_routes_to_the_other_provider_with_its_own_key() -> None:
     lc, li = _both(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model=GPT_OSS, api_key="stackit-only", **c).invoke("hi", model=DEEPSEEK),
         lambda c: StackitChutes(model=GPT_OSS, api_key="stackit-only", **c).chat(_user("hi"), model=DEEPSEEK),
     )
     assert [_wire(s) for s in lc] == [_wire(s) for s in li]
-    assert lc[0].host == "llm.chutes.ai"
+    assert lc[0].url.host == "llm.chutes.ai"
     assert lc[0].headers["authorization"] == "Bearer replay-chutes-key"  # never the STACKIT key
 
 
 def test_provider_default_routes_bare_ids_per_call() -> None:
     lc, li = _both(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model="openai/gpt-oss-120b", provider="stackit", **c).invoke(
             "hi", model="openai/gpt-oss-20b"
         ),
@@ -120,12 +123,12 @@ def test_provider_default_routes_bare_ids_per_call() -> None:
         ),
     )
     assert [_wire(s) for s in lc] == [_wire(s) for s in li]
-    assert lc[0].body["model"] == "openai/gpt-oss-20b"
+    assert request_json(lc[0])["model"] == "openai/gpt-oss-20b"
 
 
 def test_reasoning_effort_sent_where_supported_and_dropped_with_a_warning_elsewhere() -> None:
     _same_wire(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model=GPT_OSS, reasoning_effort="low", **c).invoke("hi"),
         lambda c: StackitChutes(model=GPT_OSS, reasoning_effort="low", **c).chat(_user("hi")),
     )
@@ -133,12 +136,12 @@ def test_reasoning_effort_sent_where_supported_and_dropped_with_a_warning_elsewh
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lc, li = _both(
-            json_reply(completion()),
+            json_response(chat_completion()),
             lambda c: ChatStackitChutes(model=LLAMA, **c).invoke("hi", reasoning_effort="high"),
             lambda c: StackitChutes(model=LLAMA, **c).chat(_user("hi"), reasoning_effort="high"),
         )
     assert [_wire(s) for s in lc] == [_wire(s) for s in li]
-    assert "reasoning_effort" not in lc[0].body
+    assert "reasoning_effort" not in request_json(lc[0])
     assert any("no reasoning_effort control" in str(w.message) for w in caught)
 
 
@@ -153,7 +156,7 @@ def test_bad_reasoning_effort_is_the_same_error() -> None:
 @pytest.mark.parametrize("model", [GPT_OSS, DEEPSEEK])
 def test_max_tokens_and_its_alias(model: str) -> None:
     _same_wire(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model=model, **c).invoke("hi", max_completion_tokens=9, stop="END"),
         lambda c: StackitChutes(model=model, **c).chat(_user("hi"), max_completion_tokens=9, stop="END"),
     )
@@ -161,7 +164,7 @@ def test_max_tokens_and_its_alias(model: str) -> None:
 
 def test_unknown_parameters_go_to_the_body_verbatim() -> None:
     _same_wire(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model=GPT_OSS, model_kwargs={"top_k": 3}, **c).invoke("hi", seed=1),
         lambda c: StackitChutes(model=GPT_OSS, additional_kwargs={"top_k": 3}, **c).chat(_user("hi"), seed=1),
     )
@@ -170,7 +173,7 @@ def test_unknown_parameters_go_to_the_body_verbatim() -> None:
 @pytest.mark.parametrize("choice", ["get_weather", "required", "auto", "none"])
 def test_tools_and_tool_choice(choice: str) -> None:
     _same_wire(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: (
             ChatStackitChutes(model=GPT_OSS, **c)
             .bind_tools([WEATHER_TOOL], tool_choice=choice, parallel_tool_calls=False)
@@ -185,7 +188,7 @@ def test_tools_and_tool_choice(choice: str) -> None:
 def test_structured_output_json_schema() -> None:
     fmt = {"type": "json_schema", "json_schema": {"name": "Answer", "schema": ANSWER_SCHEMA, "strict": True}}
     _same_wire(
-        json_reply(completion('{"text": "ok"}')),
+        json_response(chat_completion('{"text": "ok"}')),
         lambda c: ChatStackitChutes(model=GPT_OSS, **c).invoke("answer", response_format=fmt),
         lambda c: StackitChutes(model=GPT_OSS, **c).chat(_user("answer"), response_format=fmt),
     )
@@ -193,7 +196,7 @@ def test_structured_output_json_schema() -> None:
 
 def test_image_input() -> None:
     _same_wire(
-        json_reply(completion()),
+        json_response(chat_completion()),
         lambda c: ChatStackitChutes(model=VLM, **c).invoke(
             [
                 HumanMessage(
@@ -284,8 +287,8 @@ def test_construction_errors_are_identical(monkeypatch: pytest.MonkeyPatch) -> N
     ],
 )
 def test_provider_errors_are_identical(status: int, body: Any, expected: type[BaseException]) -> None:
-    reply = json_reply(body, status=status)
-    http = MockHTTP([reply])
+    reply = json_response(body, status=status)
+    http = Recorder([reply])
     _same_error(
         lambda: ChatStackitChutes(model=DEEPSEEK, max_retries=0, **http.clients()).invoke("hi"),
         lambda: StackitChutes(model=DEEPSEEK, max_retries=0, **http.clients()).chat(_user("hi")),

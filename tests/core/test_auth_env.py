@@ -28,7 +28,7 @@ from stackit_chutes_core import (
     stream_chat,
 )
 from stackit_chutes_core._clients import async_client_for, sync_client_for
-from tests.core._http import (
+from tests._http import (
     CHUTES_EMBED_HOST,
     CHUTES_HOST,
     STACKIT_HOST,

@@ -25,7 +25,7 @@ from stackit_chutes_core import (
     resolve_endpoint,
 )
 from stackit_chutes_core._chat import build_chat_body, parse_chat_response
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 HELLO = [Message(role="user", content="hi")]
 WEATHER = ToolSpec(

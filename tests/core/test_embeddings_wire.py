@@ -24,7 +24,7 @@ from stackit_chutes_core import (
     resolve_endpoint,
 )
 from stackit_chutes_core._embeddings import build_messages_body, format_query, uses_chat_template
-from tests.core._http import ConcurrencyGate, Recorder, json_response
+from tests._http import ConcurrencyGate, Recorder, json_response
 
 E5 = "stackit/intfloat/e5-mistral-7b-instruct"
 QWEN_VL = "stackit/Qwen/Qwen3-VL-Embedding-8B"

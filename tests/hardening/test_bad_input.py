@@ -36,7 +36,7 @@ from stackit_chutes_core import (
     embed_texts,
     to_image_url,
 )
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 ROOT = Path(__file__).resolve().parents[2]
 SURROGATE = "caf\udce9"  # what b"caf\xe9".decode("utf-8", "surrogateescape") gives

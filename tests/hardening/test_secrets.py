@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stackit_chutes_core import ChatRequest, ConfigurationError, Message, chat, resolve_endpoint
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 SECRET = "sk-live-0123456789abcdef"
 HELLO = ChatRequest(messages=[Message(role="user", content="hi")])
