@@ -10,7 +10,8 @@ that exceeds the context window raises :class:`StackitChutesContextOverflowError
 Configuration errors (missing key, unknown provider, capability refusals) are raised before any
 request and pass through unchanged. They are deliberately not ``ValueError`` subclasses, so that
 pydantic does not wrap them into a ``ValidationError`` when a model is constructed; call-time
-parameter errors (:class:`stackit_chutes_core.InvalidParameterError`) are ``ValueError``\ s.
+parameter and input errors (``InvalidParameterError``, ``InvalidInputValueError``) are
+``ValueError`` subclasses, and ``InvalidInputTypeError`` is a ``TypeError``.
 """
 
 from __future__ import annotations
