@@ -77,7 +77,22 @@ __all__ = [
 
 
 class StackitChutesError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    Every error pickles with all its attributes (worker pools send errors back to the parent), whatever
+    its constructor's signature.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore_error(cls: type[StackitChutesError], args: tuple[Any, ...], state: dict[str, Any]) -> StackitChutesError:
+    """Rebuild a pickled error without calling its constructor (which may want keyword-only fields)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(StackitChutesError):
