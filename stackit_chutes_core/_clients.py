@@ -12,11 +12,12 @@ import asyncio
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Any, TypeVar
-
-import openai
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stackit_chutes_core.routing import Endpoint
+
+if TYPE_CHECKING:  # the SDK is imported on the first request, not at import (CLI start-up time)
+    import openai
 
 __all__ = ["async_client_for", "clear_client_cache", "sync_client_for"]
 
@@ -27,7 +28,7 @@ _async_clients: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, OrderedDict[tuple[Any, ...], openai.AsyncOpenAI]
 ] = weakref.WeakKeyDictionary()
 
-_ClientT = TypeVar("_ClientT", openai.OpenAI, openai.AsyncOpenAI)
+_ClientT = TypeVar("_ClientT", "openai.OpenAI", "openai.AsyncOpenAI")
 
 
 def _scrub(client: _ClientT, endpoint: Endpoint) -> _ClientT:
@@ -77,6 +78,8 @@ def sync_client_for(endpoint: Endpoint) -> openai.OpenAI:
     client = _sync_clients.get(key)
     if client is not None:
         return client
+    import openai
+
     fresh = _new_client(openai.OpenAI, endpoint, endpoint.http_client)  # the first one stored wins
     with _lock:
         client = _sync_clients.get(key)
@@ -94,6 +97,8 @@ def async_client_for(endpoint: Endpoint) -> openai.AsyncOpenAI:
     client = pool.get(key) if pool is not None else None
     if client is not None:
         return client
+    import openai
+
     fresh = _new_client(openai.AsyncOpenAI, endpoint, endpoint.http_async_client)
     with _lock:
         pool = _async_clients.setdefault(loop, OrderedDict())

@@ -11,8 +11,6 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-import openai
-
 from stackit_chutes_core._clients import async_client_for, sync_client_for
 from stackit_chutes_core.errors import (
     APIConnectionError,
@@ -26,7 +24,7 @@ from stackit_chutes_core.routing import Endpoint
 __all__ = ["apost_json", "apost_stream", "post_json", "post_stream", "translate_error"]
 
 
-def _response_body(exc: openai.APIStatusError) -> Any:
+def _response_body(exc: Any) -> Any:
     try:
         text = exc.response.text
     except Exception:  # a streamed error body may be unreadable; fall back to the SDK's parse
@@ -43,6 +41,8 @@ def translate_error(exc: BaseException, provider: str) -> BaseException:
     """Map an ``openai`` SDK exception to this package's hierarchy (others pass through)."""
     if isinstance(exc, APIError):
         return exc
+    import openai  # already loaded: an SDK call raised this
+
     if isinstance(exc, openai.APIStatusError):
         return error_from_response(
             provider=provider,
@@ -103,6 +103,8 @@ def post_stream(
     endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> Iterator[dict[str, Any]]:
     """POST ``body`` with ``stream: true`` and yield each SSE ``data`` object."""
+    import openai
+
     client = sync_client_for(endpoint)
     provider = endpoint.provider.name
     try:
@@ -126,6 +128,8 @@ async def apost_stream(
     endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> AsyncIterator[dict[str, Any]]:
     """Async :func:`post_stream`."""
+    import openai
+
     client = async_client_for(endpoint)
     provider = endpoint.provider.name
     try:
