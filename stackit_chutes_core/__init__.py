@@ -30,6 +30,7 @@ from stackit_chutes_core._embeddings import (
 )
 from stackit_chutes_core._images import detect_mime, to_image_url
 from stackit_chutes_core._pricing import Cost, estimate_cost
+from stackit_chutes_core._selection import list_models
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._version import __version__
 from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
@@ -128,6 +129,7 @@ __all__ = [
     "format_query",
     "get_provider",
     "known_providers",
+    "list_models",
     "parse_chat_response",
     "parse_model",
     "refresh_catalog",
