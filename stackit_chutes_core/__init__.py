@@ -32,6 +32,15 @@ from stackit_chutes_core._images import detect_mime, to_image_url
 from stackit_chutes_core._pricing import Cost, estimate_cost
 from stackit_chutes_core._selection import list_models
 from stackit_chutes_core._streaming import ChatStreamState
+from stackit_chutes_core._tracking import (
+    ModelUsage,
+    UsageLedger,
+    UsageView,
+    activate_ledger,
+    deactivate_ledger,
+    report_usage,
+    track_usage,
+)
 from stackit_chutes_core._version import __version__
 from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
 from stackit_chutes_core.errors import (
@@ -97,6 +106,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelInfo",
     "ModelRoute",
+    "ModelUsage",
     "NotFoundError",
     "Price",
     "Provider",
@@ -110,8 +120,11 @@ __all__ = [
     "ToolSpec",
     "UnknownProviderError",
     "Usage",
+    "UsageLedger",
+    "UsageView",
     "__version__",
     "achat",
+    "activate_ledger",
     "aembed_items",
     "aembed_texts",
     "astream_chat",
@@ -122,6 +135,7 @@ __all__ = [
     "catalog",
     "chat",
     "clear_client_cache",
+    "deactivate_ledger",
     "detect_mime",
     "embed_items",
     "embed_texts",
@@ -134,9 +148,11 @@ __all__ = [
     "parse_model",
     "refresh_catalog",
     "register_provider",
+    "report_usage",
     "resolve_endpoint",
     "stream_chat",
     "sync_client_for",
     "to_image_url",
+    "track_usage",
     "uses_chat_template",
 ]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._tracking import report_usage
 from stackit_chutes_core._transport import apost_json, post_json
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
@@ -217,10 +218,14 @@ def _thread_map(run: Callable[[_T], _R], args: Sequence[_T], max_concurrency: in
 
 
 def _joined(endpoint: Endpoint, results: Sequence[tuple[list[list[float]], Usage | None]]) -> EmbeddingResult:
-    """Batch results in order as one result."""
-    return EmbeddingResult(
-        [v for vectors, _ in results for v in vectors], _sum_usage([u for _, u in results]), endpoint.model_id
-    )
+    """Batch results in order as one result, reported to the active usage ledgers.
+
+    Every successful embedding call ends here exactly once, so this is where cost tracking sees it
+    (LangChain embeddings fire no callback a handler could count).
+    """
+    usage = _sum_usage([u for _, u in results])
+    report_usage(endpoint.route.qualified_name, usage, "embedding", requests=len(results))
+    return EmbeddingResult([v for vectors, _ in results for v in vectors], usage, endpoint.model_id)
 
 
 def _text_plan(
