@@ -1,7 +1,8 @@
 """The stackit-chutes demo: retrieval-augmented answers across STACKIT and Chutes.
 
     python3 dev.py demo            offline: replays cassettes/demo/ (recorded from the provider emulator)
-    python3 dev.py demo --live     live: needs STACKIT_API_KEY and CHUTES_API_KEY (default when both are set)
+    python3 dev.py demo --live     live: needs STACKIT_API_KEY and CHUTES_API_KEY (default when both are set);
+                                   honours STACKIT_BASE_URL / CHUTES_BASE_URL / CHUTES_EMBEDDINGS_BASE_URL
     python3 dev.py demo --record   re-record cassettes/demo/ (live with keys, else from the emulator)
 
 It embeds a few documents with a STACKIT embedding model, retrieves the best match for a question,
@@ -24,6 +25,7 @@ from demo.scenario import run_scenario
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTE = ROOT / "cassettes" / "demo" / "demo.yaml"
 KEYS = ("STACKIT_API_KEY", "CHUTES_API_KEY")
+BASE_URL_VARS = ("STACKIT_BASE_URL", "CHUTES_BASE_URL", "CHUTES_EMBEDDINGS_BASE_URL")
 
 
 @contextlib.contextmanager
@@ -77,30 +79,67 @@ def _record() -> Iterator[None]:
         yield
 
 
+def _base_url_overrides() -> list[str]:
+    return [f"{name}={os.environ[name]}" for name in BASE_URL_VARS if os.environ.get(name)]
+
+
+def _expected(exc: BaseException) -> bool:
+    from stackit_chutes_core import StackitChutesError
+
+    return isinstance(exc, StackitChutesError) or type(exc).__name__ == "CannotOverwriteExistingCassetteException"
+
+
+def _explain_failure(exc: BaseException, live: bool) -> str:
+    """One clear paragraph for a failed run (no traceback): what failed and what to do."""
+    from stackit_chutes_core import APIError, ConfigurationError
+
+    if isinstance(exc, ConfigurationError):
+        return f"demo stopped: {exc}"
+    if isinstance(exc, APIError):
+        where = ", ".join(_base_url_overrides()) or "the providers' default URLs"
+        hint = f"the live run used {where}; check the keys and URLs" if live else "the replay failed"
+        return f"demo stopped: a provider call failed: {exc}\n({hint})"
+    return (
+        "demo stopped: a request is not in the recorded cassette (the demo changed since it was recorded); "
+        "re-record it with `python3 dev.py demo --record`"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo in the chosen mode."""
+    """Run the demo in the chosen mode; 0 on success, 1 with a clear message when a call fails."""
     parser = argparse.ArgumentParser(prog="python3 dev.py demo", description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--live", action="store_true", help="call the real providers (needs both keys)")
     mode.add_argument("--offline", action="store_true", help="replay the recorded cassette (default without keys)")
     mode.add_argument("--record", action="store_true", help="re-record the demo cassette")
     args = parser.parse_args(argv)
-    for name in ("STACKIT_BASE_URL", "CHUTES_BASE_URL", "CHUTES_EMBEDDINGS_BASE_URL"):
-        if not args.live:
-            os.environ.pop(name, None)  # the cassette holds the real provider URLs
     have_keys = all(os.environ.get(k) for k in KEYS)
+    live = not args.record and (args.live or (have_keys and not args.offline))
+    if not live:
+        for name in BASE_URL_VARS:  # replay/record use the real provider URLs the cassette holds
+            os.environ.pop(name, None)
     if args.record:
         label, context = "recording (live)" if have_keys else "recording from the provider emulator", _record()
-    elif args.live or (have_keys and not args.offline):
+    elif live:
         if not have_keys:
             sys.exit("--live needs STACKIT_API_KEY and CHUTES_API_KEY.")
-        label, context = "live", contextlib.nullcontext()
+        overrides = _base_url_overrides()
+        label, context = "live" + (f" ({', '.join(overrides)})" if overrides else ""), contextlib.nullcontext()
     else:
         origin = "recorded from the provider emulator"
         label, context = f"offline replay of {CASSETTE.relative_to(ROOT)} ({origin})", _replay()
-    print(f"stackit-chutes demo: {label}\n")
-    with context:
-        run_scenario()
+    print(f"stackit-chutes demo: {label}\n", flush=True)
+    try:
+        with context:
+            run_scenario()
+    except KeyboardInterrupt:
+        print("\ndemo interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an expected failure ends with a message, not a traceback; a bug still shows one
+        if not _expected(exc):
+            raise
+        print(f"\n{_explain_failure(exc, live)}", file=sys.stderr)
+        return 1
     return 0
 
 
