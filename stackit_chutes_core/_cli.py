@@ -227,7 +227,7 @@ def cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         for label, vector in zip(inputs, vectors, strict=True):
             head = ", ".join(f"{value:+.4g}" for value in vector[:4])
-            shown = label if len(label) <= 40 else label[:37] + "..."
+            shown = label if len(label) <= 40 else "..." + label[-37:]  # the end names the file
             out.write(f"{shown}\tdim={len(vector)}\t[{head}, ...]\n")
     _report_usage(endpoint, usage, cost, err)
     return EXIT_OK
