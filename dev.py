@@ -7,7 +7,7 @@
                             otherwise from the provider emulator in tests/emulator
     python3 dev.py bench    set up .venv-bench and run the benchmarks in bench/ against the emulator
                             (``python3 dev.py bench --quick``; results in bench/results/latest.json)
-    python3 dev.py lint     ruff + mypy (strict on the core)
+    python3 dev.py lint     ruff check, ruff format --check (Python files) and mypy (strict on the core)
 
 Extra arguments after the command go to the tool (e.g. ``python3 dev.py test -k routing``).
 """
@@ -30,7 +30,8 @@ BENCH_VENV = ROOT / ".venv-bench"
 # The demo needs the frameworks and the cassette player, not the linters and test tools.
 DEMO_VENV = ROOT / ".venv-demo"
 
-TEST_ARGS = ["-m", "pytest", "--record-mode=none", "--block-network", "--allowed-hosts=127.0.0.1,localhost"]
+# Replay-only and network blocking come from [tool.pytest.ini_options] addopts, so plain `pytest` agrees.
+TEST_ARGS = ["-m", "pytest"]
 
 
 def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
@@ -104,8 +105,13 @@ def main(argv: list[str]) -> int:
     if command == "record":
         return _run(PYTHON, "-m", "pytest", "--record-mode=rewrite", "-m", "vcr", *rest, env=env)
     if command == "lint":
-        code = _run(PYTHON, "-m", "ruff", "check", ".", env=env)
-        return code or _run(PYTHON, "-m", "mypy", env=env)
+        # Every check runs, so one report shows all problems; the exit code says whether any failed.
+        codes = [
+            _run(PYTHON, "-m", "ruff", "check", ".", env=env),
+            _run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env),
+            _run(PYTHON, "-m", "mypy", env=env),
+        ]
+        return max(codes)
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 
