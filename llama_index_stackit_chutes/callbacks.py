@@ -105,11 +105,14 @@ class StackitChutesCostHandler(UsageView, BaseCallbackHandler):
         if event_type != CBEventType.LLM:
             return
         with self._lock:
-            model = self._models.pop(event_id, None)
-        if model is None or not payload or EventPayload.EXCEPTION in payload:
+            started = self._models.pop(event_id, None)
+        if not payload or EventPayload.EXCEPTION in payload:
             return
         response = payload.get(EventPayload.RESPONSE) or payload.get(EventPayload.COMPLETION)
-        if response is not None:
+        # The response names the model that answered (maybe a fallback); a completion loses that name.
+        answered = _qualified((getattr(response, "additional_kwargs", None) or {}).get("model_name"))
+        model = answered or started
+        if response is not None and model is not None:
             self.ledger.record_counts(model, _counts(response))
 
     def start_trace(self, trace_id: str | None = None) -> None:

@@ -208,3 +208,32 @@ def test_llama_index_async_embeddings_in_parallel_are_counted() -> None:
     assert handler.by_model[EMBED].requests == 4
     StackitChutesEmbedding(model_name=EMBED).get_text_embedding("a model without the handler")
     assert handler.by_model[EMBED].requests == 4
+
+
+# -- fallbacks: the model that answered is the one counted ----------------------------------------
+
+
+def test_langchain_fallback_answer_is_counted_for_the_model_that_answered() -> None:
+    failing_first = {"X-Emulator-Scenario": "server_error:1:lc-fallback"}
+    llm = ChatStackitChutes(
+        model=STACKIT_CHAT, fallback_models=[CHUTES_CHAT], max_retries=0, default_headers=failing_first
+    )
+    with get_stackit_chutes_callback() as cb:
+        answer = llm.invoke("What is the capital of France?")
+    assert answer.response_metadata["model_name"] == CHUTES_CHAT
+    assert set(cb.by_model) == {CHUTES_CHAT} and cb.successful_requests == 1
+    assert set(cb.total_cost) == {"USD"}
+
+
+def test_llama_index_fallback_answer_is_counted_for_the_model_that_answered() -> None:
+    handler = StackitChutesCostHandler()
+    llm = StackitChutes(
+        model=STACKIT_CHAT,
+        fallback_models=[CHUTES_CHAT],
+        max_retries=0,
+        default_headers={"X-Emulator-Scenario": "server_error:1:li-fallback"},
+        callback_manager=CallbackManager([handler]),
+    )
+    llm.chat([ChatMessage(role="user", content="What is the capital of France?")])
+    assert set(handler.by_model) == {CHUTES_CHAT} and handler.successful_requests == 1
+    assert set(handler.total_cost) == {"USD"}
