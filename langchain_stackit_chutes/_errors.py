@@ -7,8 +7,10 @@ that exceeds the context window raises :class:`StackitChutesContextOverflowError
 ``langchain_core.exceptions.ContextOverflowError``, which is what LangChain middleware such as
 ``SummarizationMiddleware`` reacts to.
 
-Configuration errors (missing key, unknown provider, capability refusals) are ``ValueError``
-subclasses raised before any request and pass through unchanged.
+Configuration errors (missing key, unknown provider, capability refusals) are raised before any
+request and pass through unchanged. They are deliberately not ``ValueError`` subclasses, so that
+pydantic does not wrap them into a ``ValidationError`` when a model is constructed; call-time
+parameter errors (:class:`stackit_chutes_core.InvalidParameterError`) are ``ValueError``\ s.
 """
 
 from __future__ import annotations
