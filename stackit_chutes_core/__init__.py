@@ -32,7 +32,17 @@ from stackit_chutes_core._fallback import (
 from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES, to_image_url
 from stackit_chutes_core._params import build_chat_request, tool_choice_of
 from stackit_chutes_core._pricing import Cost, estimate_cost
+from stackit_chutes_core._selection import list_models
 from stackit_chutes_core._streaming import ChatStreamState
+from stackit_chutes_core._tracking import (
+    ModelUsage,
+    UsageLedger,
+    UsageView,
+    activate_ledger,
+    deactivate_ledger,
+    report_usage,
+    track_usage,
+)
 from stackit_chutes_core._version import __version__
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
@@ -120,6 +130,7 @@ __all__ = [
     "ModelInfo",
     "ModelLimits",
     "ModelRoute",
+    "ModelUsage",
     "NotFoundError",
     "Provider",
     "QuotaExceededError",
@@ -135,9 +146,12 @@ __all__ = [
     "ToolSpec",
     "UnknownProviderError",
     "Usage",
+    "UsageLedger",
+    "UsageView",
     "__version__",
     "achat",
     "achat_with_fallbacks",
+    "activate_ledger",
     "aembed_items",
     "aembed_texts",
     "astream_chat",
@@ -148,17 +162,21 @@ __all__ = [
     "chat_with_fallbacks",
     "clear_client_cache",
     "cost_metadata",
+    "deactivate_ledger",
     "embed_items",
     "embed_texts",
     "estimate_cost",
     "get_provider",
     "known_providers",
+    "list_models",
     "parse_model",
     "refresh_catalog",
     "register_provider",
+    "report_usage",
     "resolve_endpoint",
     "stream_chat",
     "stream_with_fallbacks",
     "to_image_url",
     "tool_choice_of",
+    "track_usage",
 ]

@@ -21,13 +21,12 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import openai
-
-from stackit_chutes_core._bounds import bounded_async_http_client, bounded_http_client
-from stackit_chutes_core._sse import AsyncOpenAIClient, OpenAIClient
 from stackit_chutes_core.routing import Endpoint
+
+if TYPE_CHECKING:  # the SDK is imported on the first request, not at import (CLI start-up time)
+    import openai
 
 __all__ = ["async_client_for", "clear_client_cache", "sync_client_for"]
 
@@ -36,7 +35,7 @@ _lock = threading.Lock()
 _sync_clients: OrderedDict[tuple[Any, ...], openai.OpenAI] = OrderedDict()
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
 
-_ClientT = TypeVar("_ClientT", openai.OpenAI, openai.AsyncOpenAI)
+_ClientT = TypeVar("_ClientT", "openai.OpenAI", "openai.AsyncOpenAI")
 # Clients inherited from the parent process: referenced so that they are never garbage-collected
 # (which would close sockets the parent still uses), never handed out.
 _inherited: list[object] = []
@@ -85,6 +84,10 @@ def _new_client(cls: type[_ClientT], endpoint: Endpoint, http_client: Any) -> _C
     """A scrubbed client for ``endpoint``; without a user ``http_client``, one bounded in time and size."""
     kwargs = _client_kwargs(endpoint)
     if http_client is None:
+        import openai
+
+        from stackit_chutes_core._bounds import bounded_async_http_client, bounded_http_client
+
         limit = endpoint.max_response_bytes
         http_client = bounded_http_client(limit) if issubclass(cls, openai.OpenAI) else bounded_async_http_client(limit)
     kwargs["http_client"] = http_client
@@ -104,6 +107,8 @@ def sync_client_for(endpoint: Endpoint) -> openai.OpenAI:
     client = _sync_clients.get(key)
     if client is not None:
         return client
+    from stackit_chutes_core._sse import OpenAIClient  # loads the SDK on the first request
+
     fresh = _new_client(OpenAIClient, endpoint, endpoint.http_client)  # the first one stored wins
     with _lock:
         client = _sync_clients.get(key)
@@ -168,6 +173,8 @@ def async_client_for(endpoint: Endpoint) -> openai.AsyncOpenAI:
     client = pool.clients.get(key) if pool is not None else None
     if client is not None:
         return client
+    from stackit_chutes_core._sse import AsyncOpenAIClient  # loads the SDK on the first request
+
     fresh = _new_client(AsyncOpenAIClient, endpoint, endpoint.http_async_client)
     with _lock:
         pool = _async_clients.get(loop) or _new_loop_pool(loop)

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._inputs import check_embedding_items, check_texts
+from stackit_chutes_core._tracking import report_usage
 from stackit_chutes_core._transport import apost_json, invalid_response, post_json
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
@@ -248,10 +249,16 @@ def _thread_map(run: Callable[[_T], _R], args: Sequence[_T], max_concurrency: in
 
 
 def _joined(endpoint: Endpoint, results: Sequence[tuple[list[list[float]], Usage | None]]) -> EmbeddingResult:
-    """Batch results in order as one result (all vectors of one size across batches, too)."""
+    """Batch results in order as one result (one vector size across batches), reported to the usage ledgers.
+
+    Every successful embedding call ends here exactly once, so this is where cost tracking sees it
+    (LangChain embeddings fire no callback a handler could count).
+    """
     vectors = [v for batch, _ in results for v in batch]
     _check_sizes(vectors, None, endpoint)
-    return EmbeddingResult(vectors, _sum_usage([u for _, u in results]), endpoint.model_id)
+    usage = _sum_usage([u for _, u in results])
+    report_usage(endpoint.route.qualified_name, usage, "embedding", requests=len(results))
+    return EmbeddingResult(vectors, usage, endpoint.model_id)
 
 
 def _text_plan(

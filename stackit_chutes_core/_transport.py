@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-import openai
-
-from stackit_chutes_core._bounds import ResponseTooLarge
 from stackit_chutes_core._clients import async_client_for, sync_client_for
 from stackit_chutes_core.errors import (
     APIConnectionError,
@@ -27,6 +23,9 @@ from stackit_chutes_core.errors import (
     parse_error_body,
 )
 from stackit_chutes_core.routing import Endpoint
+
+if TYPE_CHECKING:  # the SDK (and httpx2) load on the first request, not at import (CLI start-up time)
+    import openai
 
 __all__ = [
     "apost_json",
@@ -59,6 +58,10 @@ def translate_error(exc: BaseException, provider: str, model: str | None = None)
     """
     if isinstance(exc, APIError):
         return exc
+    import openai  # already loaded: a request raised this
+
+    from stackit_chutes_core._bounds import ResponseTooLarge
+
     if isinstance(exc, ResponseTooLarge):
         return ResponseTooLargeError(
             f"{exc}; raise max_response_bytes if such answers are expected",
@@ -87,6 +90,20 @@ def translate_error(exc: BaseException, provider: str, model: str | None = None)
     return exc
 
 
+def _sdk() -> Any:
+    """The ``openai`` module (already imported by the pooled client this call uses)."""
+    import openai
+
+    return openai
+
+
+def _httpx_response() -> Any:
+    """``httpx2.Response``: the SDK hands back the raw answer, which :func:`decode_answer` checks."""
+    import httpx2
+
+    return httpx2.Response
+
+
 def _options(headers: Mapping[str, str] | None) -> Any:
     """SDK ``RequestOptions`` carrying per-request headers (typed ``Any``: the SDK's TypedDict)."""
     return {"headers": dict(headers)} if headers else {}
@@ -98,7 +115,7 @@ def post_json(
     """POST ``body`` and return the decoded JSON answer (an object; anything else is rejected)."""
     client = sync_client_for(endpoint)
     try:
-        response = client.post(path, body=dict(body), cast_to=httpx2.Response, options=_options(headers))
+        response = client.post(path, body=dict(body), cast_to=_httpx_response(), options=_options(headers))
     except Exception as exc:
         raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
     return decode_answer(response.content, endpoint)
@@ -110,7 +127,7 @@ async def apost_json(
     """Async :func:`post_json`."""
     client = async_client_for(endpoint)
     try:
-        response = await client.post(path, body=dict(body), cast_to=httpx2.Response, options=_options(headers))
+        response = await client.post(path, body=dict(body), cast_to=_httpx_response(), options=_options(headers))
     except Exception as exc:
         raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
     return decode_answer(response.content, endpoint)
@@ -155,7 +172,7 @@ def post_stream(
             cast_to=object,
             options=_options(headers),
             stream=True,
-            stream_cls=openai.Stream[object],
+            stream_cls=_sdk().Stream[object],
         )
         with stream:
             for event in stream:
@@ -178,7 +195,7 @@ async def apost_stream(
             cast_to=object,
             options=_options(headers),
             stream=True,
-            stream_cls=openai.AsyncStream[object],
+            stream_cls=_sdk().AsyncStream[object],
         )
         async with stream:
             async for event in stream:

@@ -598,7 +598,13 @@ def test_token_counting_is_offline() -> None:
 def test_public_api() -> None:
     import langchain_stackit_chutes as package
 
-    assert package.__all__ == ["ChatStackitChutes", "StackitChutesEmbeddings", "__version__"]
+    assert package.__all__ == [
+        "ChatStackitChutes",
+        "StackitChutesCallbackHandler",
+        "StackitChutesEmbeddings",
+        "__version__",
+        "get_stackit_chutes_callback",
+    ]
     assert package.__version__ == core.__version__
     assert json.loads(json.dumps(ChatStackitChutes(model=GPT_OSS)._identifying_params))["model"] == GPT_OSS
 
