@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_LIFETIME_S = 900.0
+MAX_LIFETIME_S = 3600.0  # the full run with long streams and paced work takes ~25 min
 
 
 class EmulatorProcess:

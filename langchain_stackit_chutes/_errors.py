@@ -10,7 +10,8 @@ that exceeds the context window raises :class:`StackitChutesContextOverflowError
 Configuration errors (missing key, unknown provider, capability refusals) are raised before any
 request and pass through unchanged. They are deliberately not ``ValueError`` subclasses, so that
 pydantic does not wrap them into a ``ValidationError`` when a model is constructed; call-time
-parameter errors (:class:`stackit_chutes_core.InvalidParameterError`) are ``ValueError``\ s.
+parameter and input errors (``InvalidParameterError``, ``InvalidInputValueError``) are
+``ValueError`` subclasses, and ``InvalidInputTypeError`` is a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ from stackit_chutes_core import (
     BadRequestError,
     ContextLengthExceededError,
     InternalServerError,
+    InvalidResponseError,
     NotFoundError,
     QuotaExceededError,
     RateLimitError,
+    ResponseTooLargeError,
     StreamError,
 )
 
@@ -52,9 +55,11 @@ __all__ = [
     "StackitChutesConnectionError",
     "StackitChutesContextOverflowError",
     "StackitChutesInternalServerError",
+    "StackitChutesInvalidResponseError",
     "StackitChutesNotFoundError",
     "StackitChutesQuotaExceededError",
     "StackitChutesRateLimitError",
+    "StackitChutesResponseTooLargeError",
     "StackitChutesStreamError",
     "StackitChutesTimeoutError",
     "agen_with_langchain_errors",
@@ -102,6 +107,14 @@ class StackitChutesStreamError(StreamError, ModelAPIError):
     """A stream broke off or carried an error event."""
 
 
+class StackitChutesInvalidResponseError(InvalidResponseError, ModelAPIError):
+    """A 200 answer that is no usable answer (malformed JSON, wrong types, ragged embeddings...)."""
+
+
+class StackitChutesResponseTooLargeError(ResponseTooLargeError, ModelAPIError):
+    """The answer exceeded ``max_response_bytes``."""
+
+
 class StackitChutesTimeoutError(APITimeoutError, ModelTimeoutError):
     """The request timed out."""
 
@@ -121,6 +134,8 @@ _MAPPING: dict[type[APIError], type[APIError]] = {
     InternalServerError: StackitChutesInternalServerError,
     APIStatusError: StackitChutesAPIError,
     StreamError: StackitChutesStreamError,
+    InvalidResponseError: StackitChutesInvalidResponseError,
+    ResponseTooLargeError: StackitChutesResponseTooLargeError,
     APITimeoutError: StackitChutesTimeoutError,
     APIConnectionError: StackitChutesConnectionError,
 }

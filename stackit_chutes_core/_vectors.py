@@ -16,8 +16,8 @@ import sys
 import threading
 from typing import Any, Literal
 
-from stackit_chutes_core._transport import apost_json, post_json
-from stackit_chutes_core.errors import APIError, BadRequestError
+from stackit_chutes_core._transport import apost_json, invalid_response, post_json
+from stackit_chutes_core.errors import BadRequestError
 from stackit_chutes_core.routing import Endpoint
 
 __all__ = [
@@ -119,19 +119,13 @@ def decode_vector(value: Any, endpoint: Endpoint) -> list[float]:
             # Not validate=True: its regex pass doubles the cost; a corrupt string fails the size check.
             raw = binascii.a2b_base64(value)
         except (binascii.Error, ValueError) as exc:
-            raise APIError(
-                f"the provider sent an invalid base64 embedding: {exc}", provider=endpoint.provider.name
-            ) from exc
+            raise invalid_response(endpoint, f"an invalid base64 embedding ({exc})") from exc
         expected = len(value) * 3 // 4 - value.endswith("=") - value.endswith("==")
         if len(raw) != expected:  # characters outside the alphabet were skipped by the decoder
-            raise APIError("the provider sent an invalid base64 embedding", provider=endpoint.provider.name)
+            raise invalid_response(endpoint, "an invalid base64 embedding (characters outside the alphabet)")
         if len(raw) % 4:
-            raise APIError(
-                f"the provider sent a base64 embedding of {len(raw)} bytes, not a whole number of float32 values",
-                provider=endpoint.provider.name,
+            raise invalid_response(
+                endpoint, f"a base64 embedding of {len(raw)} bytes, not a whole number of float32 values"
             )
         return _floats(raw)
-    raise APIError(
-        f"the provider sent an embedding of type {type(value).__name__}, expected a list of floats or base64",
-        provider=endpoint.provider.name,
-    )
+    raise invalid_response(endpoint, f"an embedding of type {type(value).__name__}, not a list of floats or base64")
