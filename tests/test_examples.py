@@ -49,6 +49,12 @@ EXPECTED: dict[str, list[str]] = {
         r"  stackit/intfloat/e5-mistral-7b-instruct +embedding +\d+ in +0 out  0\.\d{8} EUR",
         r"LlamaIndex: 0\.\d{8} EUR  \(3 requests\)",
     ],
+    "fallbacks": [
+        r"LangChain answered by:  stackit/openai/gpt-oss-120b",
+        r"streamed \(fell back before the first chunk\): \S",
+        r"LlamaIndex answered by: stackit/openai/gpt-oss-120b",
+        r"with_fallbacks answered by: chutes/deepseek-ai/DeepSeek-V3.2-TEE",
+    ],
 }
 
 
