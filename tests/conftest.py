@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,12 @@ _SCRUBBED_ENV = (
     "OPENAI_CUSTOM_HEADERS",
     "OPENAI_ADMIN_KEY",
 )
+# A listing a developer persisted with refresh_catalog(persist=True) must not change what tests see:
+# the catalog reads its cache directory lazily, so point it at an empty one before anything loads it.
+_CACHE_DIR = tempfile.mkdtemp(prefix="stackit-chutes-test-cache-")
+os.environ["STACKIT_CHUTES_CACHE_DIR"] = _CACHE_DIR
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+
 # Stand-in keys for replay (cassettes hold no authorization header, so any key replays).
 REPLAY_KEYS = {"STACKIT_API_KEY": "replay-stackit-key", "CHUTES_API_KEY": "replay-chutes-key"}
 
