@@ -38,6 +38,7 @@ from stackit_chutes_core import (
     ContextLengthExceededError,
     InternalServerError,
     NotFoundError,
+    ProviderCapabilityError,
     QuotaExceededError,
     RateLimitError,
     StreamError,
@@ -47,6 +48,7 @@ __all__ = [
     "StackitChutesAPIError",
     "StackitChutesAuthenticationError",
     "StackitChutesBadRequestError",
+    "StackitChutesCapabilityError",
     "StackitChutesConnectionError",
     "StackitChutesContextOverflowError",
     "StackitChutesInternalServerError",
@@ -68,6 +70,10 @@ class StackitChutesContextOverflowError(ContextLengthExceededError, ContextOverf
 
 class StackitChutesBadRequestError(BadRequestError, ModelInvalidRequestError):
     """HTTP 400/422: the provider rejected the request."""
+
+
+class StackitChutesCapabilityError(ProviderCapabilityError, ModelInvalidRequestError):
+    """HTTP 400: the provider refused because the model lacks a capability (tools, images, ...)."""
 
 
 class StackitChutesAuthenticationError(AuthenticationError, ModelAuthenticationError):
@@ -111,6 +117,7 @@ class StackitChutesConnectionError(APIConnectionError, ModelConnectionError):
 # Most specific core class first: the first match along the raised error's MRO wins.
 _MAPPING: dict[type[APIError], type[APIError]] = {
     ContextLengthExceededError: StackitChutesContextOverflowError,
+    ProviderCapabilityError: StackitChutesCapabilityError,
     BadRequestError: StackitChutesBadRequestError,
     AuthenticationError: StackitChutesAuthenticationError,
     QuotaExceededError: StackitChutesQuotaExceededError,

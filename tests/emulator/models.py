@@ -121,7 +121,7 @@ CHUTES_MODELS: dict[str, ModelSpec] = {
         _chat("zai-org/GLM-5-TEE", 202_752, 65_535, price=(0.95, 2.55, 0.475), **_RC_ON, **_TEE),
         _chat("zai-org/GLM-5.1-TEE", 202_752, 65_535, price=(0.98, 3.08, 0.49), **_RC_ON, **_TEE),
         _chat("zai-org/GLM-5.2-TEE", 1_048_576, 65_535, price=(1.4, 4.4, 0.7), **_RC_ON, **_TEE),
-        _chat("nvidia/Nemotron-3-Nano-Omni-30B-TEE", 131_072, 32_768, vision=True, sparse_listing=True, **_TEE),
+        _chat("Nemotron-3-Nano-Omni-30B-TEE", 131_072, 32_768, vision=True, sparse_listing=True, **_TEE),
         # Older Mastra seed catalog (seeds/002).
         _chat("moonshotai/Kimi-Dev-72B", 131_072),
         _chat("moonshotai/Kimi-K2-Instruct-75k", 75_000),
