@@ -41,6 +41,37 @@ atexit.register(shutil.rmtree, _CACHE_DIR, True)
 REPLAY_KEYS = {"STACKIT_API_KEY": "replay-stackit-key", "CHUTES_API_KEY": "replay-chutes-key"}
 
 
+LIVE_DIR = Path(__file__).resolve().parent / "live"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live",
+        action="store_true",
+        default=False,
+        help="run the live smoke suite in tests/live against the real providers (needs the API keys)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "live: talks to the real providers (tests/live; python3 dev.py test --live)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests/live as ``live`` and deselect it unless ``--live`` or a ``-m`` naming it asks for it."""
+    wanted = config.getoption("--live") or "live" in (config.getoption("-m", default="") or "")
+    kept, dropped = [], []
+    for item in items:
+        if LIVE_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.live)
+            (kept if wanted else dropped).append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _recording(config: pytest.Config) -> bool:
     # pytest-recording's default is None (= replay only), not the string "none".
     return (config.getoption("--record-mode", default=None) or "none") != "none"
