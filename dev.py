@@ -9,7 +9,7 @@
                             otherwise from the provider emulator in tests/emulator
     python3 dev.py bench    set up .venv-bench and run the benchmarks in bench/ against the emulator
                             (``python3 dev.py bench --quick``; results in bench/results/latest.json)
-    python3 dev.py lint     ruff + mypy (strict on the core)
+    python3 dev.py lint     ruff check, ruff format --check (Python files) and mypy (strict on the core)
 
 Extra arguments after the command go to the tool (e.g. ``python3 dev.py test -k routing``).
 """
@@ -30,7 +30,8 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # Benchmarks get their own venv: the comparators (llama-index-llms-openai) pin openai<3.
 BENCH_VENV = ROOT / ".venv-bench"
 
-TEST_ARGS = ["-m", "pytest", "--record-mode=none", "--block-network", "--allowed-hosts=127.0.0.1,localhost"]
+# Replay-only and network blocking come from [tool.pytest.ini_options] addopts, so plain `pytest` agrees.
+TEST_ARGS = ["-m", "pytest"]
 
 
 def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
@@ -92,8 +93,13 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return _run(PYTHON, "-m", "demo", *rest, env=env)
     if command == "lint":
-        code = _run(PYTHON, "-m", "ruff", "check", ".", env=env)
-        return code or _run(PYTHON, "-m", "mypy", env=env)
+        # Every check runs, so one report shows all problems; the exit code says whether any failed.
+        codes = [
+            _run(PYTHON, "-m", "ruff", "check", ".", env=env),
+            _run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env),
+            _run(PYTHON, "-m", "mypy", env=env),
+        ]
+        return max(codes)
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 

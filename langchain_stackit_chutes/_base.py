@@ -1,64 +1,37 @@
-"""Connection fields and per-call routing shared by the chat model and the embeddings.
+"""Connection fields shared by the chat model and the embeddings; every decision is the core's.
 
 No client, URL or endpoint is stored: ``configurable_fields`` re-creates a model from its field
-values, so provider, URL and key are resolved from the model string on every call (the core pools
-clients per resolved endpoint, so this is cheap). ``api_key`` (explicit, or read from the provider's
-variable at construction, as LangChain integrations do) and ``base_url`` belong to
-``credentials_provider`` and are never sent to another provider: a run-time switch to another
-provider reads that provider's key variable.
+values, so each call asks :class:`stackit_chutes_core.ModelConnection` (built from the fields) for
+its endpoint. ``api_key`` (explicit, or read from the provider's variable at construction, as
+LangChain integrations do) and ``base_url`` belong to ``credentials_provider`` and are never sent
+to another provider: a run-time switch to another provider reads that provider's key variable.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from typing_extensions import Self
 
-from stackit_chutes_core import ConfigurationError, Endpoint, ModelRoute, get_provider, parse_model, resolve_endpoint
+import stackit_chutes_core as core
+from stackit_chutes_core.routing import Purpose
 
-__all__ = ["ProviderConnection", "Purpose", "home_provider", "provider_argument", "route_of"]
-
-Purpose = Literal["chat", "embeddings"]
-
-
-def provider_argument(model: str, default_provider: str | None) -> str | None:
-    """The ``provider=`` to route ``model`` with.
-
-    A model string that starts with a registered provider (``"chutes/..."``) routes there even when
-    a default ``provider`` is set, so run-time switching works; bare ids use the default.
-    """
-    head, sep, _ = model.strip().partition("/")
-    if default_provider is None or (sep and get_provider(head) is not None):
-        return None
-    return default_provider
-
-
-def route_of(model: str, default_provider: str | None) -> ModelRoute:
-    """The core route of ``model``; raises ``ConfigurationError`` for an unroutable string."""
-    return parse_model(model, provider_argument(model, default_provider))
-
-
-def home_provider(model: Any, default_provider: str | None) -> str | None:
-    """The provider ``model`` routes to, or ``None`` when it does not route."""
-    if not isinstance(model, str):
-        return None
-    try:
-        return route_of(model, default_provider).provider.name
-    except ConfigurationError:
-        return None
+__all__ = ["ProviderConnection"]
 
 
 class ProviderConnection(BaseModel):
     """Fields and routing common to :class:`ChatStackitChutes` and :class:`StackitChutesEmbeddings`."""
 
     _purpose: ClassVar[Purpose] = "chat"
+    # Validation errors never echo the inputs: they may hold the API key.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     model: str = Field(validation_alias=AliasChoices("model", "model_name"))
     """``"stackit/<model id>"`` or ``"chutes/<model id>"`` (e.g. ``"stackit/openai/gpt-oss-120b"``).
 
     Split on the first ``/`` only; the rest is sent verbatim. A bare id works together with
-    ``provider``."""
+    ``provider``. ``model_name=`` is accepted too (as in ``ChatOpenAI``)."""
     provider: str | None = None
     """Provider for a model string without a provider prefix (``"stackit"``, ``"chutes"``, or one added
     with ``stackit_chutes_core.register_provider``). Prefixed model strings always win."""
@@ -89,32 +62,31 @@ class ProviderConnection(BaseModel):
         A key taken from the environment is kept in ``api_key`` (the LangChain convention), owned by
         ``credentials_provider`` like an explicit one, so it is never sent to the other provider.
         """
-        route = route_of(self.model, self.provider)
-        endpoint = self._endpoint()  # MissingAPIKeyError (naming the variable) before any request
-        if self.credentials_provider is None:
-            self.credentials_provider = route.provider.name
-        if self.api_key is None and self.credentials_provider == route.provider.name:
-            self.api_key = endpoint.api_key
+        bound = self._connection.checked()
+        self.credentials_provider = bound.credentials_provider
+        if self.api_key is None and self.credentials_provider == bound.route().provider.name:
+            self.api_key = bound.endpoint().api_key
         return self
 
-    def _endpoint(self, model: str | None = None) -> Endpoint:
+    @property
+    def _connection(self) -> core.ModelConnection:
+        """The core connection for the current field values (cheap: no client is built here)."""
+        return core.ModelConnection.of(self, model=self.model, purpose=self._purpose)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without user-owned HTTP clients (sockets, locks).
+
+        A copy in a worker process builds pooled clients of its own on first use.
+        """
+        state = super().__getstate__()
+        state["__dict__"] = {**state["__dict__"], "http_client": None, "http_async_client": None}
+        return state
+
+    def _endpoint(self, model: str | None = None) -> core.Endpoint:
         """A fresh core endpoint for ``model`` (default: ``self.model``)."""
-        target = model or self.model
-        return resolve_endpoint(
-            target,
-            provider=provider_argument(target, self.provider),
-            api_key=self.api_key,
-            base_url=self.base_url,
-            credentials_for=self.credentials_provider,
-            purpose=self._purpose,
-            default_headers=self.default_headers,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-        )
+        return self._connection.endpoint(model)
 
     def _secret_env_name(self) -> str:
         """The variable a serialized ``api_key`` is restored from (the key's provider's variable)."""
-        row = get_provider(self.credentials_provider or home_provider(self.model, self.provider) or "")
+        row = core.get_provider(self.credentials_provider or "")
         return row.api_key_env[0] if row and row.api_key_env else "STACKIT_CHUTES_API_KEY"

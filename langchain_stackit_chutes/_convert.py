@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -33,24 +33,22 @@ from stackit_chutes_core import (
     ModelInfo,
     TextPart,
     ToolCall,
-    ToolSpec,
     Usage,
-    estimate_cost,
+    cost_metadata,
     to_image_url,
 )
+from stackit_chutes_core.types import Role
 
 __all__ = [
     "delta_to_chunk",
     "image_block_to_url",
     "messages_to_core",
-    "normalise_tool_choice",
     "result_to_message",
     "tool_to_openai",
-    "tools_to_specs",
+    "openai_tools",
     "usage_to_metadata",
 ]
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
 _ROLES: dict[str, Role] = {"human": "user", "user": "user", "ai": "assistant", "assistant": "assistant"}
 _ROLES.update({"system": "system", "developer": "developer", "tool": "tool"})
 # Blocks that only restate what tool_calls / additional_kwargs already carry: never sent as content.
@@ -208,67 +206,29 @@ def tool_to_openai(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
     return convert_to_openai_tool(tool, strict=strict)
 
 
-def tools_to_specs(tools: Sequence[Mapping[str, Any]]) -> list[ToolSpec]:
-    """OpenAI tool dicts (as :meth:`bind_tools` stores them) as core :class:`ToolSpec` objects."""
-    specs: list[ToolSpec] = []
-    for tool in tools:
-        if tool.get("type", "function") != "function" or "function" not in tool:
-            tool = convert_to_openai_tool(tool)  # noqa: PLW2901 - a raw schema or tool object
-        function = tool["function"]
-        specs.append(
-            ToolSpec(
-                name=function["name"],
-                description=function.get("description") or "",
-                parameters=function.get("parameters") or {"type": "object", "properties": {}},
-                strict=function.get("strict"),
-            )
-        )
-    return specs
-
-
-def normalise_tool_choice(choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
-    """The OpenAI ``tool_choice`` for a LangChain one.
-
-    ``"any"``/``"required"``/``True`` -> ``"required"``; ``"auto"``/``"none"`` unchanged; ``False`` ->
-    ``"none"``; a bound tool's name -> that function; an OpenAI dict passes through.
-    """
-    if choice is None or choice is False:
-        return None if choice is None else "none"
-    if choice is True or choice in ("any", "required"):
-        return "required"
-    if choice in ("auto", "none"):
-        return str(choice)
-    if isinstance(choice, str):
-        if choice not in tool_names:
-            raise ValueError(f"tool_choice={choice!r} names no bound tool; bound tools: {', '.join(tool_names)}.")
-        return {"type": "function", "function": {"name": choice}}
-    if isinstance(choice, dict):
-        return choice
-    raise ValueError(f"Unrecognised tool_choice {choice!r}; use 'auto', 'any', 'none' or a tool name.")
+def openai_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
+    """Tools as OpenAI tool dicts: those :meth:`bind_tools` stored pass as they are, other forms are converted."""
+    return [
+        dict(tool)
+        if isinstance(tool, Mapping) and tool.get("type") == "function" and "function" in tool
+        else convert_to_openai_tool(tool)
+        for tool in tools
+    ]
 
 
 def usage_to_metadata(usage: Usage) -> UsageMetadata:
     """Core usage as LangChain ``UsageMetadata`` (reasoning and cached-token details where reported)."""
-    metadata = UsageMetadata(
-        input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, total_tokens=usage.total_tokens
-    )
+    metadata: dict[str, Any] = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
     if usage.cached_input_tokens is not None:
         metadata["input_token_details"] = InputTokenDetails(cache_read=usage.cached_input_tokens)
     if usage.reasoning_tokens is not None:
         metadata["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
-    return metadata
-
-
-def _cost(info: ModelInfo | None, usage: Usage | None) -> dict[str, Any] | None:
-    cost = estimate_cost(info, usage)
-    if cost is None:
-        return None
-    return {
-        "input": float(cost.input),
-        "output": float(cost.output),
-        "total": float(cost.total),
-        "currency": cost.currency,
-    }
+    # The detail keys are optional at run time; the installed stubs mark them required.
+    return cast(UsageMetadata, metadata)
 
 
 def result_to_message(result: ChatResult, info: ModelInfo | None) -> AIMessage:
@@ -284,7 +244,13 @@ def result_to_message(result: ChatResult, info: ModelInfo | None) -> AIMessage:
         "model_name": f"{result.provider}/{result.model}",
         "finish_reason": result.finish_reason,
     }
-    if (cost := _cost(info, result.usage)) is not None:
+    if result.raw_usage is not None:
+        metadata["token_usage"] = dict(result.raw_usage)
+    if result.system_fingerprint:
+        metadata["system_fingerprint"] = result.system_fingerprint
+    if result.logprobs is not None:
+        metadata["logprobs"] = result.logprobs
+    if (cost := cost_metadata(info, result.usage)) is not None:
         metadata["cost"] = cost
     return AIMessage(
         content=result.text,
@@ -312,8 +278,12 @@ def delta_to_chunk(
         metadata["model_name"] = f"{provider}/{delta.model}"
     if delta.finish_reason:
         metadata["finish_reason"] = delta.finish_reason
-    if delta.usage is not None and (cost := _cost(info, delta.usage)) is not None:
+    if delta.usage is not None and (cost := cost_metadata(info, delta.usage)) is not None:
         metadata["cost"] = cost
+    if delta.logprobs is not None:
+        metadata["logprobs"] = delta.logprobs
+    if delta.system_fingerprint:
+        metadata["system_fingerprint"] = delta.system_fingerprint
     chunks = [
         tool_call_chunk(name=call.name, args=call.arguments, id=call.id, index=call.index) for call in delta.tool_calls
     ]

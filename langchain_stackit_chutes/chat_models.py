@@ -19,14 +19,13 @@ from pydantic import AliasChoices, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
 import stackit_chutes_core as core
-from langchain_stackit_chutes._base import ProviderConnection, home_provider, route_of
+from langchain_stackit_chutes._base import ProviderConnection
 from langchain_stackit_chutes._convert import (
     delta_to_chunk,
     messages_to_core,
-    normalise_tool_choice,
+    openai_tools,
     result_to_message,
     tool_to_openai,
-    tools_to_specs,
 )
 from langchain_stackit_chutes._errors import (
     agen_with_langchain_errors,
@@ -45,32 +44,148 @@ from langchain_stackit_chutes._structured import (
 
 __all__ = ["ChatStackitChutes"]
 
-# Per-call keyword arguments with a meaning of their own; any other keyword goes to the body verbatim.
-_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "frequency_penalty", "presence_penalty")
-_IGNORED_KWARGS = ("stream", "ls_structured_output_format", "structured_output_format")
+# Constructor fields that are request parameters (the core's build_chat_request decides what they mean).
+_REQUEST_DEFAULTS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "thinking",
+    "extra_body",
+)
+# LangChain-internal keywords that reach _generate(**kwargs) but are no API parameters.
+_FRAMEWORK_KWARGS = frozenset({"stream", "ls_structured_output_format", "structured_output_format"})
 
 
 class ChatStackitChutes(ProviderConnection, BaseChatModel):
-    """Chat models of STACKIT AI Model Serving and Chutes, routed by the model string.
+    """STACKIT AI Model Serving and Chutes chat models, routed by the model string.
 
     Setup:
-        ``pip install 'stackit-chutes[langchain]'`` and set ``STACKIT_API_KEY`` and/or ``CHUTES_API_KEY``.
+        Install the package and set the key of each provider you use.
 
-    Example:
+        .. code-block:: bash
+
+            pip install -U "stackit-chutes[langchain]"
+            export STACKIT_API_KEY="..."   # STACKIT portal: AI Model Serving -> auth tokens
+            export CHUTES_API_KEY="..."    # chutes.ai: API keys
+
+    Key init args — completion params:
+        model: str
+            ``"stackit/<model id>"`` or ``"chutes/<model id>"``, e.g. ``"stackit/openai/gpt-oss-120b"``
+            (``model_name=`` works too). A bare id with ``provider="stackit"``.
+        temperature: float | None
+            Sampling temperature.
+        max_tokens: int | None
+            Output-token limit (sent as ``max_completion_tokens`` to STACKIT, ``max_tokens`` to Chutes).
+        reasoning_effort: str | None
+            ``"low"`` / ``"medium"`` / ``"high"`` for models with effort control (gpt-oss).
+        thinking: bool | None
+            Switch a hybrid model's thinking on or off.
+        n, logprobs, top_logprobs, stop, seed, top_p, frequency_penalty, presence_penalty
+            As in ``ChatOpenAI``; ``model_kwargs`` / ``extra_body`` for anything else (``top_k`` ...).
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            Default: ``STACKIT_API_KEY`` / ``CHUTES_API_KEY`` by the model's provider (never ``OPENAI_*``).
+        base_url: str | None
+            Default: the provider's URL, or ``STACKIT_BASE_URL`` / ``CHUTES_BASE_URL``.
+        timeout: float | None
+            Seconds per request.
+        max_retries: int
+            Retries on 429, 5xx and timeouts (Chutes' 402 quota error is never retried).
+
+    See the fields below for every init arg.
+
+    Instantiate:
         .. code-block:: python
 
             from langchain_stackit_chutes import ChatStackitChutes
 
             llm = ChatStackitChutes(model="stackit/openai/gpt-oss-120b", temperature=0)
-            llm.invoke("Hello").content
-            llm.invoke("Hello", model="chutes/deepseek-ai/DeepSeek-V3.2-TEE")  # per-call switch
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke([("system", "Answer briefly."), ("human", "What is STACKIT?")])
+            # per-call switch to the other provider (it uses CHUTES_API_KEY, never the STACKIT key):
+            llm.invoke("Hello", model="chutes/deepseek-ai/DeepSeek-V3.2-TEE")
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Write a haiku about Europe."):
+                print(chunk.content, end="", flush=True)
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+            await llm.abatch(["Hello", "Bonjour"])
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given city.'''
+
+                city: str = Field(..., description="The city, e.g. Berlin")
+
+            llm_with_tools = llm.bind_tools([GetWeather], tool_choice="auto")
+            llm_with_tools.invoke("Weather in Berlin?").tool_calls
+            # [{"name": "GetWeather", "args": {"city": "Berlin"}, "id": "call_...", "type": "tool_call"}]
+
+    Structured output:
+        .. code-block:: python
+
+            class Answer(BaseModel):
+                text: str
+                confidence: float
+
+            llm.with_structured_output(Answer).invoke("Is Berlin in Germany?")
+            # method: "json_schema" where the catalog says the model supports it, else "function_calling";
+            # "json_mode" on request.
+
+    Image input:
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            vlm = ChatStackitChutes(model="stackit/Qwen/Qwen3-VL-235B-A22B-Instruct-FP8")
+            vlm.invoke([HumanMessage(content=[
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image", "url": "https://example.com/cat.jpg"},
+            ])])
+
+    Token usage:
+        .. code-block:: python
+
+            llm.invoke("Hello").usage_metadata
+            # {"input_tokens": 12, "output_tokens": 9, "total_tokens": 21,
+            #  "output_token_details": {"reasoning": 4}}
+
+    Response metadata:
+        .. code-block:: python
+
+            llm.invoke("Hello").response_metadata
+            # {"model_provider": "stackit", "model_name": "stackit/openai/gpt-oss-120b",
+            #  "finish_reason": "stop", "token_usage": {...}, "logprobs": {...} (when asked),
+            #  "cost": {"input": 1.8e-06, "output": 5.4e-06, "total": 7.2e-06, "currency": "EUR"}}
 
     Reasoning is returned in ``additional_kwargs["reasoning_content"]`` (and as reasoning content
-    blocks); ``response_metadata`` carries ``model_provider`` (``"stackit"``/``"chutes"``),
-    ``model_name`` (``"<provider>/<model id>"``), ``finish_reason`` and, where the catalog has a price,
-    ``cost`` in the provider's currency. Provider errors are raised as classes that are both
+    blocks with ``output_version="v1"``). Provider errors are raised as classes that are both
     ``stackit_chutes_core`` errors and ``langchain_core.exceptions`` errors (context overflow ->
-    ``ContextOverflowError``).
+    ``ContextOverflowError``), so they work in ``with_retry`` / ``with_fallbacks`` filters.
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
@@ -89,6 +204,20 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     """Frequency penalty."""
     presence_penalty: float | None = None
     """Presence penalty."""
+    n: int | None = Field(default=None, ge=1)
+    """Number of answers per prompt (each becomes one generation; streaming needs ``n`` of 1)."""
+    logprobs: bool | None = None
+    """Return token log probabilities in ``response_metadata["logprobs"]``."""
+    top_logprobs: int | None = None
+    """With ``logprobs``: how many most likely alternatives to return per token."""
+    fallback_models: list[str] = Field(default_factory=list)
+    """Models tried in order when a call fails with a rate limit (after retries), an exhausted quota, a
+    server or connection error, or a model that is not served (``"chutes/..."``, ``"stackit/..."``;
+    each with its own provider's key). Never after a bad request or an authentication error; a stream
+    only before its first chunk. ``response_metadata["model_name"]`` names the model that answered."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Further request parameters sent with every call (as in ``ChatOpenAI``); parameters that have a
+    field of their own belong in that field (a warning says so, and the value is still used)."""
     reasoning_effort: str | None = None
     """``"low"`` / ``"medium"`` / ``"high"`` for models with effort control (e.g. gpt-oss); checked
     against the catalog. Dropped (with a warning) for models the catalog knows have no such control."""
@@ -115,7 +244,7 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         if not isinstance(name, str) or not isinstance(model, str):
             return values
         try:
-            current = route_of(model, values.get("provider")).qualified_name
+            current = core.ModelConnection(model=model, provider=values.get("provider")).route().qualified_name
             previous = core.parse_model(name)
         except core.ConfigurationError:
             return values
@@ -125,12 +254,18 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
 
     @model_validator(mode="after")
     def _stackit_chutes_chat_model(self) -> Self:
-        """Refuse embedding models before any request."""
-        info = route_of(self.model, self.provider).info
-        if info is not None and info.kind != "chat":
-            raise core.CapabilityError(
-                f"{info.qualified_name!r} is an embedding model; use StackitChutesEmbeddings for it."
+        """Warn about ``model_kwargs`` entries that have a field of their own (as ``ChatOpenAI`` does)."""
+        shadowed = sorted(set(self.model_kwargs) & set(type(self).model_fields))
+        if shadowed:
+            warnings.warn(
+                f"Parameters {shadowed} should be specified explicitly. "
+                "Instead they were passed in as part of `model_kwargs` parameter.",
+                stacklevel=2,
             )
+        if self.n is not None and self.n > 1 and self.streaming:
+            raise ValueError("n must be 1 when streaming=True.")
+        for model in self.fallback_models:  # unknown provider, wrong kind or missing key: now, not mid-outage
+            self._connection.endpoint(model)
         return self
 
     @property
@@ -154,17 +289,27 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        params = {"model": self.model, "provider": self.provider, "reasoning_effort": self.reasoning_effort}
-        params.update({name: getattr(self, name) for name in (*_SAMPLING, "stop", "thinking")})
+        params = {"model": self.model, "provider": self.provider, **self._request_defaults()}
         return {k: v for k, v in params.items() if v is not None}
 
+    def _request_defaults(self) -> dict[str, Any]:
+        """Constructor values that are request parameters (``model_kwargs`` last, as ``ChatOpenAI`` merges them)."""
+        fields = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
+        return {**fields, "stream_usage": self.stream_usage, **self.model_kwargs}
+
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return catalog_profile(route_of(self.model, self.provider).info)
+        return catalog_profile(self._connection.info())
+
+    def _provider_of(self, model: str) -> str | None:
+        try:
+            return self._connection.route(model).provider.name
+        except core.ConfigurationError:
+            return None
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         requested = kwargs.get("model")
         model: str = requested if isinstance(requested, str) else self.model
-        provider = home_provider(model, self.provider) or home_provider(self.model, self.provider)
+        provider = self._provider_of(model) or self._provider_of(self.model)
         params = LangSmithParams(ls_provider=provider or "stackit_chutes", ls_model_name=model, ls_model_type="chat")
         temperature = kwargs.get("temperature", self.temperature)
         if isinstance(temperature, (int, float)):
@@ -181,57 +326,54 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     def _build(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[core.Endpoint, core.ChatRequest]:
-        """Resolve the endpoint for this call and translate everything to a core ``ChatRequest``."""
-        params = dict(kwargs)
-        for name in _IGNORED_KWARGS:
-            params.pop(name, None)
-        endpoint = self._endpoint(params.pop("model", None) or self.model)
-        tools = tools_to_specs(params.pop("tools", None) or [])
-        tool_choice = params.pop("tool_choice", None)
-        if tool_choice is not None and not isinstance(tool_choice, dict):
-            tool_choice = normalise_tool_choice(tool_choice, [t.name for t in tools])
-        if "max_completion_tokens" in params:
-            params["max_tokens"] = params.pop("max_completion_tokens")
-        sampling = {name: params.pop(name, getattr(self, name)) for name in _SAMPLING}
-        stop_value = stop if stop is not None else params.pop("stop", None)
-        params.pop("stop", None)
-        effort = self._effort_for(endpoint, params.pop("reasoning_effort", self.reasoning_effort))
-        request = core.ChatRequest(
-            messages=messages_to_core(messages),
-            tools=tools,
-            tool_choice=tool_choice,
-            parallel_tool_calls=params.pop("parallel_tool_calls", None),
-            response_format=params.pop("response_format", None),
-            stop=stop_value if stop_value is not None else self.stop,
-            reasoning_effort=effort,
-            thinking=params.pop("thinking", self.thinking),
-            include_usage=bool(params.pop("stream_usage", self.stream_usage)),
-            extra_headers=params.pop("extra_headers", None),
-            **sampling,
+        """Resolve the endpoint for this call and let the core build the ``ChatRequest``."""
+        call = dict(kwargs)
+        endpoint = self._endpoint(call.pop("model", None) or self.model)
+        if call.get("tools"):
+            call["tools"] = openai_tools(call["tools"])
+        if stop is not None:
+            call["stop"] = stop
+        request = core.build_chat_request(
+            messages_to_core(messages),
+            info=endpoint.route.info,
+            defaults=self._request_defaults(),
+            call=call,
+            ignore=_FRAMEWORK_KWARGS,
         )
-        extra = {**(self.extra_body or {}), **(params.pop("extra_body", None) or {}), **params}
-        request.extra_body = extra or None
         return endpoint, request
 
-    @staticmethod
-    def _effort_for(endpoint: core.Endpoint, effort: str | None) -> str | None:
-        info = endpoint.route.info
-        if effort is not None and info is not None and not info.capabilities.reasoning_effort:
-            warnings.warn(
-                f"{info.qualified_name!r} has no reasoning_effort control (per the catalog); "
-                f"reasoning_effort={effort!r} is not sent.",
-                stacklevel=4,
-            )
-            return None
-        return effort
-
     def _chat_result(self, endpoint: core.Endpoint, result: core.ChatResult) -> ChatResult:
-        message = result_to_message(result, endpoint.route.info)
-        metadata = message.response_metadata
-        return ChatResult(
-            generations=[ChatGeneration(message=message, generation_info={"finish_reason": result.finish_reason})],
-            llm_output={"model_provider": metadata["model_provider"], "model_name": metadata["model_name"]},
-        )
+        info = endpoint.route.info
+        generations = []
+        for choice in (result, *result.alternatives):
+            message = result_to_message(choice, info)
+            generations.append(ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason}))
+        metadata = generations[0].message.response_metadata
+        llm_output = {"model_provider": metadata["model_provider"], "model_name": metadata["model_name"]}
+        if result.raw_usage is not None:
+            llm_output["token_usage"] = dict(result.raw_usage)
+        if result.system_fingerprint:
+            llm_output["system_fingerprint"] = result.system_fingerprint
+        return ChatResult(generations=generations, llm_output=llm_output)
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        """Token usage summed over the prompts of one ``generate`` call (as ``ChatOpenAI`` does)."""
+        combined: dict[str, Any] = {}
+        usage: dict[str, Any] = {}
+        for output in llm_outputs:
+            for key, value in (output or {}).items():
+                if key != "token_usage":
+                    combined.setdefault(key, value)
+            for key, value in ((output or {}).get("token_usage") or {}).items():
+                if isinstance(value, int):
+                    usage[key] = usage.get(key, 0) + value
+        if usage:
+            combined["token_usage"] = usage
+        return combined
+
+    def _primary(self, kwargs: dict[str, Any]) -> str:
+        model = kwargs.get("model")
+        return model if isinstance(model, str) and model else self.model
 
     def _generate(
         self,
@@ -240,8 +382,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        endpoint, request = self._build(messages, stop, kwargs)
-        return self._chat_result(endpoint, call_with_langchain_errors(core.chat, endpoint, request))
+        def call(model: str) -> ChatResult:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chat_result(endpoint, core.chat(endpoint, request))
+
+        result: ChatResult = call_with_langchain_errors(
+            core.chat_with_fallbacks, self._primary(kwargs), self.fallback_models, call
+        )
+        return result
 
     async def _agenerate(
         self,
@@ -250,12 +398,30 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        endpoint, request = self._build(messages, stop, kwargs)
+        async def call(model: str) -> ChatResult:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chat_result(endpoint, await core.achat(endpoint, request))
+
         try:
-            result = await core.achat(endpoint, request)
+            return await core.achat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
         except core.APIError as exc:
             raise to_langchain_error(exc) from exc
-        return self._chat_result(endpoint, result)
+
+    def _chunks(self, endpoint: core.Endpoint, deltas: Iterator[core.ChatDelta]) -> Iterator[ChatGenerationChunk]:
+        provider, info = endpoint.provider.name, endpoint.route.info
+        for delta in deltas:
+            yield ChatGenerationChunk(
+                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
+            )
+
+    async def _achunks(
+        self, endpoint: core.Endpoint, deltas: AsyncIterator[core.ChatDelta]
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        provider, info = endpoint.provider.name, endpoint.route.info
+        async for delta in deltas:
+            yield ChatGenerationChunk(
+                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
+            )
 
     def _stream(
         self,
@@ -264,14 +430,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        endpoint, request = self._build(messages, stop, kwargs)
-        provider, info = endpoint.provider.name, endpoint.route.info
-        for delta in gen_with_langchain_errors(core.stream_chat(endpoint, request)):
-            chunk = ChatGenerationChunk(
-                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
-            )
+        def start(model: str) -> Iterator[ChatGenerationChunk]:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._chunks(endpoint, core.stream_chat(endpoint, request))
+
+        chunks = core.stream_with_fallbacks(self._primary(kwargs), self.fallback_models, start)
+        for chunk in gen_with_langchain_errors(chunks):
             if run_manager:
-                run_manager.on_llm_new_token(delta.text, chunk=chunk)
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     async def _astream(
@@ -281,14 +447,14 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        endpoint, request = self._build(messages, stop, kwargs)
-        provider, info = endpoint.provider.name, endpoint.route.info
-        async for delta in agen_with_langchain_errors(core.astream_chat(endpoint, request)):
-            chunk = ChatGenerationChunk(
-                message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
-            )
+        def start(model: str) -> AsyncIterator[ChatGenerationChunk]:
+            endpoint, request = self._build(messages, stop, {**kwargs, "model": model})
+            return self._achunks(endpoint, core.astream_chat(endpoint, request))
+
+        chunks = core.astream_with_fallbacks(self._primary(kwargs), self.fallback_models, start)
+        async for chunk in agen_with_langchain_errors(chunks):
             if run_manager:
-                await run_manager.on_llm_new_token(delta.text, chunk=chunk)
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     # ---- tools and structured output --------------------------------------------------------
@@ -313,15 +479,15 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             **kwargs: Further per-call arguments (e.g. ``response_format``).
         """
         formatted = [tool_to_openai(tool, strict=strict) for tool in tools]
-        choice = normalise_tool_choice(tool_choice, [t["function"]["name"] for t in formatted])
-        if choice is not None:
-            kwargs["tool_choice"] = choice
+        if tool_choice is not None:
+            # Checked now, so a wrong tool name fails at bind time; the core owns every form's meaning.
+            kwargs["tool_choice"] = core.tool_choice_of(tool_choice, [t["function"]["name"] for t in formatted])
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
 
     def _default_structured_method(self) -> StructuredMethod:
-        info = route_of(self.model, self.provider).info
+        info = self._connection.info()
         return "json_schema" if info is not None and info.capabilities.structured_output else "function_calling"
 
     def with_structured_output(

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from langchain_core.embeddings import Embeddings
 from pydantic import ConfigDict, Field, model_validator
 from typing_extensions import Self
 
 import stackit_chutes_core as core
-from langchain_stackit_chutes._base import ProviderConnection, Purpose, route_of
+from langchain_stackit_chutes._base import ProviderConnection
 from langchain_stackit_chutes._convert import image_block_to_url
 from langchain_stackit_chutes._errors import to_langchain_error
-from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES
+from stackit_chutes_core.routing import Purpose
+from stackit_chutes_core.types import InputRole
 
 __all__ = ["MultimodalInput", "StackitChutesEmbeddings"]
 
@@ -25,10 +26,9 @@ MultimodalInput = MultimodalPart | Sequence[MultimodalPart]
 form one input (e.g. an image and its caption). Each item gives one embedding."""
 
 _T = TypeVar("_T")
-Role = Literal["document", "query"]
 
 
-def _item(value: MultimodalInput, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> core.EmbeddingItem:
+def _item(value: MultimodalInput, max_bytes: int = core.DEFAULT_MAX_IMAGE_BYTES) -> core.EmbeddingItem:
     if isinstance(value, (str, Mapping)):
         parts: Sequence[Any] = [value]
     elif isinstance(value, (list, tuple)):
@@ -64,23 +64,56 @@ def _item(value: MultimodalInput, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> c
 
 
 class StackitChutesEmbeddings(ProviderConnection, Embeddings):
-    """Embedding models of STACKIT AI Model Serving and Chutes, routed by the model string.
+    """Embedding models of STACKIT AI Model Serving and Chutes (text and images), routed by the model string.
 
-    Example:
+    Setup:
+        .. code-block:: bash
+
+            pip install -U "stackit-chutes[langchain]"
+            export STACKIT_API_KEY="..."   # and/or CHUTES_API_KEY
+
+    Key init args — embedding params:
+        model: str
+            ``"stackit/intfloat/e5-mistral-7b-instruct"``, ``"chutes/Qwen/Qwen3-Embedding-8B"`` or the
+            multimodal ``"stackit/Qwen/Qwen3-VL-Embedding-8B"`` (``model_name=`` works too).
+        dimensions: int | None
+            Output size for models with Matryoshka truncation (checked against the catalog).
+        chunk_size: int
+            Texts per request. ``max_concurrency``: requests in flight.
+        query_instruction / document_instruction: str | bool | None
+            Task instructions (e5 and Qwen3-VL defaults come from the catalog; ``False`` sends raw text).
+
+    Key init args — client params:
+        api_key, base_url, timeout, max_retries, default_headers
+            As on ``ChatStackitChutes``.
+
+    Instantiate:
         .. code-block:: python
 
             from langchain_stackit_chutes import StackitChutesEmbeddings
 
             emb = StackitChutesEmbeddings(model="stackit/intfloat/e5-mistral-7b-instruct")
+
+    Embed documents and a query:
+        .. code-block:: python
+
             emb.embed_documents(["STACKIT is a cloud.", "Chutes serves models."])
             emb.embed_query("Which cloud?")  # the e5 query instruction is applied automatically
 
+    Async:
+        .. code-block:: python
+
+            await emb.aembed_documents(["..."])
+            await emb.aembed_query("...")
+
+    Image input (multimodal models):
+        .. code-block:: python
+
             vlm = StackitChutesEmbeddings(model="stackit/Qwen/Qwen3-VL-Embedding-8B", dimensions=1024)
-            vlm.embed_image(["photo.png", "https://example.com/cat.jpg"])
+            vlm.embed_image(["photo.png", "https://example.com/cat.jpg"])  # what Chroma's add_images calls
             vlm.embed_multimodal(["a caption", [{"type": "image", "url": "https://..."}, "its caption"]])
 
-    Texts are sent in batches of ``chunk_size``, at most ``max_concurrency`` batches at a time, and come
-    back in input order. No tokenizer (tiktoken) is used: raw strings are sent.
+    Texts come back in input order; no tokenizer (tiktoken) is used: raw strings are sent.
     """
 
     _purpose: ClassVar[Purpose] = "embeddings"
@@ -101,18 +134,12 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
     """Instruction for documents and images (chat-template models such as Qwen3-VL-Embedding); same rules."""
     allow_unverified_images: bool = False
     """Send images to a model the catalog does not know (known text-only models always refuse images)."""
-    max_image_bytes: int = Field(default=DEFAULT_MAX_IMAGE_BYTES, ge=1)
+    max_image_bytes: int = Field(default=core.DEFAULT_MAX_IMAGE_BYTES, ge=1)
     """Largest image accepted (bytes, before base64); larger ones are refused before any request."""
 
     @model_validator(mode="after")
     def _stackit_chutes_embeddings(self) -> Self:
-        """Refuse chat models, bad ``dimensions`` and a progress bar without tqdm, before any request."""
-        info = route_of(self.model, self.provider).info
-        if info is not None and info.kind != "embedding":
-            raise core.CapabilityError(
-                f"{info.qualified_name!r} is a chat model; use ChatStackitChutes, or an embedding model such as "
-                "'stackit/intfloat/e5-mistral-7b-instruct' or 'chutes/Qwen/Qwen3-Embedding-8B'."
-            )
+        """Refuse bad ``dimensions`` and a progress bar without tqdm before any request (chat models: the core)."""
         if self.dimensions is not None:
             core.embed_texts(self._endpoint(), [], dimensions=self.dimensions)  # validates only; sends nothing
         if self.show_progress_bar:
@@ -124,7 +151,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
 
     # ---- helpers --------------------------------------------------------------------------
 
-    def _instruction(self, role: Role) -> str | bool | None:
+    def _instruction(self, role: InputRole) -> str | bool | None:
         return self.query_instruction if role == "query" else self.document_instruction
 
     def _windows(self, values: Sequence[_T]) -> list[Sequence[_T]]:
@@ -168,7 +195,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
                 advance(len(window))
         return vectors
 
-    def _text_options(self, role: Role) -> dict[str, Any]:
+    def _text_options(self, role: InputRole) -> dict[str, Any]:
         return {
             "role": role,
             "instruction": self._instruction(role),
@@ -177,7 +204,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
             "max_concurrency": self.max_concurrency,
         }
 
-    def _item_options(self, role: Role) -> dict[str, Any]:
+    def _item_options(self, role: InputRole) -> dict[str, Any]:
         return {
             "role": role,
             "instruction": self._instruction(role),
@@ -221,7 +248,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
         """Async :meth:`embed_image`."""
         return await self._aembed_items(self._image_items(uris), "document")
 
-    def embed_multimodal(self, items: Sequence[MultimodalInput], *, role: Role = "document") -> list[list[float]]:
+    def embed_multimodal(self, items: Sequence[MultimodalInput], *, role: InputRole = "document") -> list[list[float]]:
         """Embed texts, images and image+text pairs into one space (one vector per item).
 
         Args:
@@ -231,7 +258,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
         return self._embed_items([_item(value, self.max_image_bytes) for value in items], role)
 
     async def aembed_multimodal(
-        self, items: Sequence[MultimodalInput], *, role: Role = "document"
+        self, items: Sequence[MultimodalInput], *, role: InputRole = "document"
     ) -> list[list[float]]:
         """Async :meth:`embed_multimodal`."""
         return await self._aembed_items([_item(value, self.max_image_bytes) for value in items], role)
@@ -245,7 +272,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
     # Items go out in ONE core call (one request each, at most ``max_concurrency`` in flight), so a
     # failed item is reported with its index in the caller's list and every other vector is kept.
 
-    def _embed_items(self, items: Sequence[core.EmbeddingItem], role: Role) -> list[list[float]]:
+    def _embed_items(self, items: Sequence[core.EmbeddingItem], role: InputRole) -> list[list[float]]:
         endpoint, options = self._endpoint(), self._item_options(role)
         with self._progress(len(items)) as advance:
             try:
@@ -256,7 +283,7 @@ class StackitChutesEmbeddings(ProviderConnection, Embeddings):
             except core.APIError as exc:
                 raise to_langchain_error(exc) from exc
 
-    async def _aembed_items(self, items: Sequence[core.EmbeddingItem], role: Role) -> list[list[float]]:
+    async def _aembed_items(self, items: Sequence[core.EmbeddingItem], role: InputRole) -> list[list[float]]:
         endpoint, options = self._endpoint(), self._item_options(role)
         with self._progress(len(items)) as advance:
             try:

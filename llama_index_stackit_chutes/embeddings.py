@@ -18,27 +18,27 @@ import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, ClassVar
 
 from llama_index.core.base.embeddings.base import Embedding
-from llama_index.core.bridge.pydantic import Field, SecretStr
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
 from llama_index.core.schema import ImageType
 
+from llama_index_stackit_chutes._fields import ConnectionFields
 from stackit_chutes_core import (
+    DEFAULT_MAX_IMAGE_BYTES,
     EmbeddingItem,
     EmbeddingResult,
-    Endpoint,
     aembed_items,
     aembed_texts,
     embed_items,
     embed_texts,
-    resolve_endpoint,
     to_image_url,
 )
-from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES
+from stackit_chutes_core.routing import Purpose
 
 __all__ = ["DEFAULT_EMBED_BATCH_SIZE", "DEFAULT_NUM_WORKERS", "StackitChutesEmbedding"]
 
@@ -52,7 +52,7 @@ DEFAULT_NUM_WORKERS = 4
 _BATCH_LIMITER: ContextVar[asyncio.Semaphore | None] = ContextVar("stackit_chutes_batch_limiter", default=None)
 
 
-class StackitChutesEmbedding(MultiModalEmbedding):
+class StackitChutesEmbedding(ConnectionFields, MultiModalEmbedding):
     """A STACKIT AI Model Serving or Chutes embedding model for LlamaIndex (text and images).
 
     ``StackitChutesEmbedding(model_name="stackit/intfloat/e5-mistral-7b-instruct")``,
@@ -61,11 +61,9 @@ class StackitChutesEmbedding(MultiModalEmbedding):
     off); documents are embedded as they are.
     """
 
-    provider: str | None = Field(default=None, description="Provider name when `model_name` carries no prefix.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="API key; default: the provider's environment variable."
-    )
-    api_base: str | None = Field(default=None, description="Base URL override for the model's provider.")
+    _model_field: ClassVar[str] = "model_name"
+    _purpose: ClassVar[Purpose] = "embeddings"
+
     dimensions: int | None = Field(
         default=None, gt=0, description="Output size for models that support Matryoshka truncation."
     )
@@ -73,17 +71,12 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         default=None, description="Task instruction for queries; None: the catalog's default, '': none."
     )
     show_progress: bool = Field(default=False, description="Show a progress bar for batch calls.")
-    timeout: float | None = Field(default=None, description="Request timeout in seconds; None: SDK default.")
-    max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts.")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra headers on every request.")
     allow_unverified_images: bool = Field(
         default=False, description="Send images to models the catalog does not know (instead of refusing)."
     )
     max_image_bytes: int = Field(
         default=DEFAULT_MAX_IMAGE_BYTES, gt=0, description="Largest image accepted (bytes, before base64)."
     )
-    http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom sync httpx client.")
-    async_http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom async httpx client.")
 
     def __init__(self, model_name: str | None = None, **kwargs: Any) -> None:
         name = model_name or kwargs.pop("model", None)
@@ -95,8 +88,12 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         kwargs.setdefault("embed_batch_size", DEFAULT_EMBED_BATCH_SIZE)
         kwargs.setdefault("num_workers", DEFAULT_NUM_WORKERS)
         callback_manager = kwargs.pop("callback_manager", None)
-        super().__init__(model_name=name, callback_manager=callback_manager or CallbackManager([]), **kwargs)
-        self._endpoint()  # unknown provider or missing key: fail here, before any request
+        # mypy resolves __init__ to the ConnectionFields mixin; at run time it is the pydantic model's.
+        super().__init__(  # type: ignore[call-arg]
+            model_name=name, callback_manager=callback_manager or CallbackManager([]), **kwargs
+        )
+        # Unknown provider, a chat model, or a missing key: fail here, before any request.
+        self._bind_credentials()
 
     @classmethod
     def class_name(cls) -> str:
@@ -104,20 +101,6 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         return "StackitChutesEmbedding"
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    def _endpoint(self) -> Endpoint:
-        return resolve_endpoint(
-            self.model_name,
-            provider=self.provider,
-            api_key=self.api_key,
-            base_url=self.api_base,
-            purpose="embeddings",
-            default_headers=self.default_headers,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-            http_async_client=self.async_http_client,
-        )
 
     @property
     def _concurrency(self) -> int:
@@ -229,7 +212,7 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         """Callback events as the base class sends them: one per ``embed_batch_size`` images."""
         size = self.embed_batch_size
         chunks = [range(i, min(i + size, len(images))) for i in range(0, len(images), size)]
-        payload = {EventPayload.SERIALIZED: self.to_payload()}
+        payload: dict[str, Any] = {EventPayload.SERIALIZED: self.to_payload()}
         events = [self.callback_manager.on_event_start(CBEventType.EMBEDDING, payload=payload) for _ in chunks]
         ended = False
 
@@ -261,7 +244,7 @@ class StackitChutesEmbedding(MultiModalEmbedding):
         if not (show_progress or self.show_progress) or total == 0:
             yield None
             return
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
         with tqdm(total=total, desc="Generating image embeddings") as bar:
             yield lambda _index: bar.update(1)

@@ -9,7 +9,6 @@ fires exactly one set of instrumentation events and token counts.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, SecretStr
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -45,19 +44,24 @@ from llama_index_stackit_chutes._convert import (
     tool_selections,
     usage_dict,
 )
+from llama_index_stackit_chutes._fields import ConnectionFields
 from stackit_chutes_core import (
+    DEFAULT_CONTEXT_WINDOW,
     ChatDelta,
     ChatRequest,
     ChatResult,
     ChatStreamState,
     Endpoint,
     achat,
+    achat_with_fallbacks,
     astream_chat,
+    astream_with_fallbacks,
+    build_chat_request,
     chat,
-    estimate_cost,
-    parse_model,
-    resolve_endpoint,
+    chat_with_fallbacks,
+    cost_metadata,
     stream_chat,
+    stream_with_fallbacks,
 )
 
 if TYPE_CHECKING:
@@ -65,45 +69,13 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_CONTEXT_WINDOW", "StackitChutes"]
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_CONTEXT_WINDOW = 32_768
-"""Context window assumed for models the catalog does not know (logged once per model).
-
-Conservative but realistic for current open models; LlamaIndex's own fallback (3,900 tokens) would
-silently truncate agent memory and prompt packing. Override with ``context_window=...``.
-"""
-
-_warned_unknown: set[str] = set()
-
-# Keyword arguments that map onto ChatRequest fields; anything else goes into the body verbatim.
-_REQUEST_FIELDS = frozenset(
-    {
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "seed",
-        "frequency_penalty",
-        "presence_penalty",
-        "n",
-        "reasoning_effort",
-        "thinking",
-        "include_usage",
-        "extra_headers",
-    }
-)
 # LlamaIndex-internal keywords that reach chat(**kwargs) but are no API parameters.
 _FRAMEWORK_KWARGS = frozenset(
     {"verbose", "tool_required", "allow_parallel_tool_calls", "strict", "formatted", "error_on_no_tool_call"}
 )
 
 
-class StackitChutes(FunctionCallingLLM):
+class StackitChutes(ConnectionFields, FunctionCallingLLM):
     """A STACKIT AI Model Serving or Chutes chat model for LlamaIndex.
 
     ``StackitChutes(model="stackit/openai/gpt-oss-120b")`` or ``model="chutes/<model id>"``. The key
@@ -114,35 +86,42 @@ class StackitChutes(FunctionCallingLLM):
     """
 
     model: str = Field(description="'stackit/<model id>' or 'chutes/<model id>' (or a bare id plus `provider`).")
-    provider: str | None = Field(default=None, description="Provider name when `model` carries no prefix.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="API key; default: the provider's environment variable."
-    )
-    api_base: str | None = Field(default=None, description="Base URL override for the model's provider.")
     temperature: float | None = Field(default=None, description="Sampling temperature; None: provider default.")
     max_tokens: int | None = Field(default=None, gt=0, description="Output-token limit per call.")
-    timeout: float | None = Field(default=None, description="Request timeout in seconds; None: SDK default.")
-    max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts (never on Chutes 402).")
-    default_headers: dict[str, str] | None = Field(default=None, description="Extra headers on every request.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request parameters (e.g. top_p, seed, top_k) for every call."
     )
     reasoning_effort: str | None = Field(default=None, description="'low' | 'medium' | 'high' where supported.")
     thinking: bool | None = Field(default=None, description="Switch a hybrid model's thinking on or off.")
     strict: bool = Field(default=False, description="Send tool schemas as strict (providers may ignore it).")
-    context_window: int | None = Field(default=None, gt=0, description="Override the catalog's context window.")
+    context_window: int | None = Field(
+        default=None, gt=0, description="Override the catalog's context window (unknown models: 32,768)."
+    )
+    is_chat_model: bool = Field(
+        default=True,
+        description="Reported in `metadata`; False makes LlamaIndex send formatted prompts through `complete` "
+        "(requests still use /chat/completions).",
+    )
     is_function_calling_model: bool | None = Field(
         default=None, description="Override the catalog's tool-calling capability."
     )
-    http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom sync httpx client.")
-    async_http_client: Any = Field(default=None, exclude=True, repr=False, description="Custom async httpx client.")
+    fallback_models: list[str] = Field(
+        default_factory=list,
+        description="Models tried in order when a call fails with a rate limit (after retries), an exhausted "
+        "quota, a server or connection error, or a model that is not served; each uses its own provider's key. "
+        "Never after a bad request or an authentication error; a stream only before its first chunk.",
+    )
 
     def __init__(self, model: str | None = None, **kwargs: Any) -> None:
         if model is not None:
             kwargs["model"] = model
         callback_manager = kwargs.pop("callback_manager", None)
-        super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)
-        self._endpoint()  # unknown provider or missing key: fail here, before any request
+        # mypy resolves __init__ to the ConnectionFields mixin; at run time it is the pydantic model's.
+        super().__init__(callback_manager=callback_manager or CallbackManager([]), **kwargs)  # type: ignore[call-arg]
+        # Unknown provider, wrong model kind or missing key: fail here, before any request.
+        self._bind_credentials()
+        for fallback in self.fallback_models:  # unknown provider, wrong kind or missing key: now, not mid-outage
+            self._endpoint(fallback)
 
     @classmethod
     def class_name(cls) -> str:
@@ -154,24 +133,14 @@ class StackitChutes(FunctionCallingLLM):
     @property
     def metadata(self) -> LLMMetadata:
         """Context window, output size and tool support of the model, from the catalog."""
-        route = parse_model(self.model, self.provider)
-        info = route.info
-        context = self.context_window or (info.context_window if info else None)
-        if context is None:
-            context = DEFAULT_CONTEXT_WINDOW
-            if route.qualified_name not in _warned_unknown:
-                _warned_unknown.add(route.qualified_name)
-                logger.warning(
-                    "The catalog does not know the context window of %r; assuming %d tokens. "
-                    "Pass context_window=... to StackitChutes to set it.",
-                    route.qualified_name,
-                    DEFAULT_CONTEXT_WINDOW,
-                )
+        connection = self._connection
+        info = connection.info()
+        limits = connection.limits(context_window=self.context_window)
         if self.max_tokens is not None:
             num_output = self.max_tokens
-        elif info is not None and info.max_output_tokens:
+        elif limits.max_output_tokens:
             # Reserve at most a quarter of the window: some models' max output equals their context.
-            num_output = min(info.max_output_tokens, context // 4)
+            num_output = min(limits.max_output_tokens, limits.context_window // 4)
         else:
             num_output = -1
         if self.is_function_calling_model is not None:
@@ -179,59 +148,31 @@ class StackitChutes(FunctionCallingLLM):
         else:
             tools = info.capabilities.tools if info is not None else True
         return LLMMetadata(
-            context_window=context,
+            context_window=limits.context_window,
             num_output=num_output,
-            is_chat_model=True,
+            is_chat_model=self.is_chat_model,
             is_function_calling_model=tools,
-            model_name=route.qualified_name,
+            model_name=connection.route().qualified_name,
             system_role=MessageRole.SYSTEM,
         )
 
     # -- request building -----------------------------------------------------------------
 
-    def _endpoint(self, model: str | None = None) -> Endpoint:
-        home = parse_model(self.model, self.provider).provider.name
-        return resolve_endpoint(
-            model or self.model,
-            provider=None if model else self.provider,
-            api_key=self.api_key,
-            base_url=self.api_base,
-            purpose="chat",
-            credentials_for=home,
-            default_headers=self.default_headers,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-            http_async_client=self.async_http_client,
-        )
-
     def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[Endpoint, ChatRequest]:
-        endpoint = self._endpoint(kwargs.pop("model", None))
-        defaults: dict[str, Any] = {
+        call = dict(kwargs)
+        endpoint = self._endpoint(call.pop("model", None))
+        if call.get("tools"):
+            call["tools"] = [to_tool_spec(tool, strict=self.strict) for tool in call["tools"]]
+        defaults = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "reasoning_effort": self.reasoning_effort,
             "thinking": self.thinking,
+            **self.additional_kwargs,
         }
-        params: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
-        params.update(self.additional_kwargs)
-        params.update(kwargs)
-        if "max_completion_tokens" in params:
-            params.setdefault("max_tokens", params.pop("max_completion_tokens"))
-        extra_body = dict(params.pop("extra_body", None) or {})
-        fields: dict[str, Any] = {}
-        for key, value in params.items():
-            if key in _FRAMEWORK_KWARGS:
-                continue
-            if key in _REQUEST_FIELDS:
-                fields[key] = value
-            else:
-                extra_body[key] = value
-        tools = fields.pop("tools", None) or ()
-        fields["tools"] = [to_tool_spec(tool, strict=self.strict) for tool in tools]
-        if isinstance(fields.get("stop"), str):
-            fields["stop"] = [fields["stop"]]
-        request = ChatRequest(messages=to_core_messages(messages), extra_body=extra_body or None, **fields)
+        request = build_chat_request(
+            to_core_messages(messages), info=endpoint.route.info, defaults=defaults, call=call, ignore=_FRAMEWORK_KWARGS
+        )
         return endpoint, request
 
     # -- responses ------------------------------------------------------------------------
@@ -239,22 +180,24 @@ class StackitChutes(FunctionCallingLLM):
     @staticmethod
     def _usage_kwargs(result: ChatResult, endpoint: Endpoint) -> dict[str, Any]:
         data = usage_dict(result.usage)
-        cost = estimate_cost(endpoint.route.info, result.usage)
+        cost = cost_metadata(endpoint.route.info, result.usage)
         if cost is not None:
-            data["cost"] = float(cost.total)
-            data["currency"] = cost.currency
+            data["cost"] = cost
         return data
 
     def _chat_response(self, result: ChatResult, endpoint: Endpoint) -> ChatResponse:
         return ChatResponse(
             message=assistant_message(result),
             raw=dict(result.raw) if result.raw is not None else None,
-            additional_kwargs=self._usage_kwargs(result, endpoint),
+            additional_kwargs={
+                "model_name": f"{result.provider}/{result.model}",
+                **self._usage_kwargs(result, endpoint),
+            },
         )
 
     def _stream_response(self, state: ChatStreamState, delta: ChatDelta, endpoint: Endpoint) -> ChatResponse:
         result = state.result()
-        additional: dict[str, Any] = {}
+        additional: dict[str, Any] = {"model_name": f"{result.provider}/{result.model}"}
         if delta.reasoning:
             additional["thinking_delta"] = delta.reasoning
         raw: dict[str, Any] = {"id": result.id, "model": result.model, "finish_reason": result.finish_reason}
@@ -267,33 +210,46 @@ class StackitChutes(FunctionCallingLLM):
 
     # -- private, undecorated implementations ----------------------------------------------
 
+    def _primary(self, kwargs: dict[str, Any]) -> str:
+        model = kwargs.get("model")
+        return model if isinstance(model, str) and model else self.model
+
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        endpoint, request = self._request(messages, kwargs)
-        return self._chat_response(chat(endpoint, request), endpoint)
+        def call(model: str) -> ChatResponse:
+            endpoint, request = self._request(messages, {**kwargs, "model": model})
+            return self._chat_response(chat(endpoint, request), endpoint)
+
+        return chat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        endpoint, request = self._request(messages, kwargs)
-        return self._chat_response(await achat(endpoint, request), endpoint)
+        async def call(model: str) -> ChatResponse:
+            endpoint, request = self._request(messages, {**kwargs, "model": model})
+            return self._chat_response(await achat(endpoint, request), endpoint)
+
+        return await achat_with_fallbacks(self._primary(kwargs), self.fallback_models, call)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        endpoint, request = self._request(messages, kwargs)
+        primary = self._primary(kwargs)
+        prepared = self._request(messages, {**kwargs, "model": primary})  # bad input raises now, not mid-iteration
 
-        def gen() -> ChatResponseGen:
+        def start(model: str) -> ChatResponseGen:
+            endpoint, request = prepared if model == primary else self._request(messages, {**kwargs, "model": model})
             state = ChatStreamState(endpoint)
-            for delta in stream_chat(endpoint, request, state):
-                yield self._stream_response(state, delta, endpoint)
+            return (self._stream_response(state, delta, endpoint) for delta in stream_chat(endpoint, request, state))
 
-        return gen()
+        return stream_with_fallbacks(primary, self.fallback_models, start)
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        endpoint, request = self._request(messages, kwargs)
+        primary = self._primary(kwargs)
+        prepared = self._request(messages, {**kwargs, "model": primary})
 
-        async def gen() -> ChatResponseAsyncGen:
+        async def start(model: str) -> ChatResponseAsyncGen:
+            endpoint, request = prepared if model == primary else self._request(messages, {**kwargs, "model": model})
             state = ChatStreamState(endpoint)
             async for delta in astream_chat(endpoint, request, state):
                 yield self._stream_response(state, delta, endpoint)
 
-        return gen()
+        return astream_with_fallbacks(primary, self.fallback_models, start)
 
     # -- the eight public, instrumented methods ---------------------------------------------
 

@@ -1,38 +1,40 @@
 """stackit_chutes_core: the framework-free core shared by the LangChain and LlamaIndex adapters.
 
-It routes ``"stackit/<id>"`` / ``"chutes/<id>"`` model strings to the right provider, URL and key,
-speaks the OpenAI wire format once (with every provider quirk), and raises one error hierarchy
-(:mod:`stackit_chutes_core.errors`). It never imports a framework.
+It routes ``"stackit/<id>"`` / ``"chutes/<id>"`` model strings to the right provider, URL and key
+(:class:`ModelConnection`), turns call parameters into one neutral request
+(:func:`build_chat_request`), speaks the OpenAI wire format once (with every provider quirk), and
+raises one error hierarchy (:mod:`stackit_chutes_core.errors`). It never imports a framework.
+
+Public modules: :mod:`.catalog`, :mod:`.errors`, :mod:`.providers`, :mod:`.routing`, :mod:`.types`;
+everything else is private and reached through the names exported here.
 """
 
 from stackit_chutes_core import catalog
-from stackit_chutes_core._chat import (
-    achat,
-    astream_chat,
-    build_chat_body,
-    chat,
-    parse_chat_response,
-    stream_chat,
-)
-from stackit_chutes_core._clients import async_client_for, clear_client_cache, sync_client_for
+from stackit_chutes_core._chat import achat, astream_chat, chat, stream_chat
+from stackit_chutes_core._clients import clear_client_cache
+from stackit_chutes_core._connection import DEFAULT_CONTEXT_WINDOW, ModelConnection, ModelLimits, cost_metadata
 from stackit_chutes_core._discovery import refresh_catalog
 from stackit_chutes_core._embeddings import (
     EmbeddingItem,
     EmbeddingResult,
     aembed_items,
     aembed_texts,
-    build_input_body,
-    build_messages_body,
     embed_items,
     embed_texts,
-    format_query,
-    uses_chat_template,
 )
-from stackit_chutes_core._images import detect_mime, to_image_url
+from stackit_chutes_core._fallback import (
+    FALLBACK_ERRORS,
+    achat_with_fallbacks,
+    astream_with_fallbacks,
+    chat_with_fallbacks,
+    stream_with_fallbacks,
+)
+from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES, to_image_url
+from stackit_chutes_core._params import build_chat_request, tool_choice_of
 from stackit_chutes_core._pricing import Cost, estimate_cost
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core._version import __version__
-from stackit_chutes_core.catalog import Capabilities, ModelInfo, Price
+from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
@@ -46,6 +48,7 @@ from stackit_chutes_core.errors import (
     EmbeddingItemsError,
     InternalServerError,
     InvalidInputError,
+    InvalidParameterError,
     MissingAPIKeyError,
     NotFoundError,
     ProviderCapabilityError,
@@ -63,21 +66,25 @@ from stackit_chutes_core.types import (
     ChatResult,
     ImagePart,
     Message,
+    ResponseFormat,
     TextPart,
     ToolCall,
     ToolCallDelta,
+    ToolChoice,
     ToolSpec,
     Usage,
 )
 
 __all__ = [
+    "DEFAULT_CONTEXT_WINDOW",
+    "DEFAULT_MAX_IMAGE_BYTES",
+    "FALLBACK_ERRORS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
-    "Capabilities",
     "CapabilityError",
     "ProviderCapabilityError",
     "ChatDelta",
@@ -94,49 +101,51 @@ __all__ = [
     "ImagePart",
     "InternalServerError",
     "InvalidInputError",
+    "InvalidParameterError",
     "Message",
     "MissingAPIKeyError",
+    "ModelConnection",
     "ModelInfo",
+    "ModelLimits",
     "ModelRoute",
     "NotFoundError",
-    "Price",
     "Provider",
     "QuotaExceededError",
     "RateLimitError",
+    "ResponseFormat",
     "StackitChutesError",
     "StreamError",
     "TextPart",
     "ToolCall",
     "ToolCallDelta",
+    "ToolChoice",
     "ToolSpec",
     "UnknownProviderError",
     "Usage",
     "__version__",
     "achat",
+    "achat_with_fallbacks",
     "aembed_items",
     "aembed_texts",
     "astream_chat",
-    "async_client_for",
-    "build_chat_body",
-    "build_input_body",
-    "build_messages_body",
+    "astream_with_fallbacks",
+    "build_chat_request",
     "catalog",
     "chat",
+    "chat_with_fallbacks",
     "clear_client_cache",
-    "detect_mime",
+    "cost_metadata",
     "embed_items",
     "embed_texts",
     "estimate_cost",
-    "format_query",
     "get_provider",
     "known_providers",
-    "parse_chat_response",
     "parse_model",
     "refresh_catalog",
     "register_provider",
     "resolve_endpoint",
     "stream_chat",
-    "sync_client_for",
+    "stream_with_fallbacks",
     "to_image_url",
-    "uses_chat_template",
+    "tool_choice_of",
 ]

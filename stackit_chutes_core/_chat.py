@@ -15,6 +15,7 @@ from typing import Any
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._capability import apost_json, apost_stream, post_json, post_stream, refuses_images
+from stackit_chutes_core._params import response_format_of, tool_choice_of
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
 from stackit_chutes_core.errors import APIError, CapabilityError
@@ -26,8 +27,10 @@ from stackit_chutes_core.types import (
     ChatResult,
     ImagePart,
     Message,
+    ResponseFormat,
     TextPart,
     ToolCall,
+    ToolChoice,
     ToolSpec,
     Usage,
     arguments_to_str,
@@ -123,7 +126,36 @@ def _check_capabilities(endpoint: Endpoint, request: ChatRequest) -> None:
         )
 
 
-_OPTIONAL_FIELDS = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty", "n", "reasoning_effort")
+_OPTIONAL_FIELDS = (
+    "temperature",
+    "top_p",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+)
+
+
+def tool_choice_to_wire(choice: ToolChoice) -> str | dict[str, Any]:
+    """A neutral :class:`ToolChoice` as OpenAI's ``tool_choice`` value."""
+    if choice.mode == "function":
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice.mode
+
+
+def response_format_to_wire(response_format: ResponseFormat) -> dict[str, Any]:
+    """A neutral :class:`ResponseFormat` as OpenAI's ``response_format`` object."""
+    if response_format.type != "json_schema":
+        return {"type": response_format.type}
+    json_schema: dict[str, Any] = {"name": response_format.name, "schema": dict(response_format.schema or {})}
+    if response_format.description:
+        json_schema["description"] = response_format.description
+    if response_format.strict is not None:
+        json_schema["strict"] = response_format.strict
+    return {"type": "json_schema", "json_schema": json_schema}
 
 
 def build_chat_body(
@@ -144,16 +176,18 @@ def build_chat_body(
         body[provider.max_tokens_field] = request.max_tokens
     if request.stop:
         body["stop"] = list(request.stop)
+    tool_choice = tool_choice_of(request.tool_choice, [t.name for t in request.tools])
     if request.tools:
         body["tools"] = [tool_to_wire(t) for t in request.tools]
-        if request.tool_choice is not None:
-            body["tool_choice"] = request.tool_choice
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice_to_wire(tool_choice)
         if request.parallel_tool_calls is not None:
             body["parallel_tool_calls"] = request.parallel_tool_calls
-    elif request.tool_choice not in (None, "none", "auto"):
+    elif tool_choice is not None and tool_choice.mode not in ("none", "auto"):
         raise CapabilityError(f"tool_choice={request.tool_choice!r} was given without any tools.")
-    if request.response_format is not None:
-        body["response_format"] = dict(request.response_format)
+    response_format = response_format_of(request.response_format)
+    if response_format is not None:
+        body["response_format"] = response_format_to_wire(response_format)
     headers = dict(request.extra_headers or {})
     if request.thinking is not None:
         body["chat_template_kwargs"] = {"enable_thinking": request.thinking, "thinking": request.thinking}
@@ -181,17 +215,8 @@ def _text_of(content: Any) -> str:
     return str(content)
 
 
-def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
-    """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
-
-    Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
-    all ``index: 0`` (Chutes).
-    """
+def _choice_result(choice: Mapping[str, Any], raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
     provider = endpoint.provider
-    choices = raw.get("choices")
-    if not choices:
-        raise APIError(f"the answer has no choices: {json.dumps(raw)[:300]}", provider=provider.name, body=raw)
-    choice = choices[0]
     message = choice.get("message") or {}
     text = _text_of(message.get("content"))
     reasoning = reasoning_of(message, provider)
@@ -210,12 +235,31 @@ def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResul
         reasoning=reasoning,
         tool_calls=calls,
         finish_reason=choice.get("finish_reason"),
-        usage=Usage.from_wire(raw.get("usage")),
+        usage=None,
         model=raw.get("model") or endpoint.model_id,
         id=response_id,
         provider=provider.name,
-        raw=raw,
+        logprobs=choice.get("logprobs") or None,
+        system_fingerprint=raw.get("system_fingerprint") or None,
     )
+
+
+def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
+    """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
+
+    Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
+    all ``index: 0`` (Chutes). With ``n > 1`` the further choices are in ``alternatives``.
+    """
+    choices = raw.get("choices")
+    if not choices:
+        raise APIError(f"the answer has no choices: {json.dumps(raw)[:300]}", provider=endpoint.provider.name, body=raw)
+    first, *others = (_choice_result(choice, raw, endpoint) for choice in choices)
+    raw_usage = raw.get("usage")
+    first.usage = Usage.from_wire(raw_usage)
+    first.raw_usage = raw_usage if isinstance(raw_usage, Mapping) else None
+    first.raw = raw
+    first.alternatives = others
+    return first
 
 
 def chat(endpoint: Endpoint, request: ChatRequest) -> ChatResult:

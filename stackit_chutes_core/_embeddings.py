@@ -25,7 +25,7 @@ import struct
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._capability import apost_json, post_json, refuses_images
@@ -37,7 +37,7 @@ from stackit_chutes_core.errors import (
     InvalidInputError,
 )
 from stackit_chutes_core.routing import Endpoint
-from stackit_chutes_core.types import Usage
+from stackit_chutes_core.types import InputRole, Usage
 
 __all__ = [
     "EmbeddingItem",
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 _PATH = "/embeddings"
-InputRole = Literal["document", "query"]
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 DEFAULT_BATCH_SIZE = 64

@@ -143,10 +143,13 @@ class ChatStreamState:
                 reasoning += tagged
             delta.text, delta.reasoning = text, reasoning
             delta.tool_calls = self._tool_deltas(raw_delta.get("tool_calls"))
+            delta.logprobs = choice.get("logprobs") or None
             if choice.get("finish_reason"):
                 delta.finish_reason = self._finish_reason = choice["finish_reason"]
         self._record(delta)
-        if delta.text or delta.reasoning or delta.tool_calls or delta.finish_reason or delta.model:
+        if chunk.get("system_fingerprint"):
+            delta.system_fingerprint = chunk["system_fingerprint"]
+        if delta.text or delta.reasoning or delta.tool_calls or delta.finish_reason or delta.model or delta.logprobs:
             return delta
         return None
 

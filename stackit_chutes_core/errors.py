@@ -10,6 +10,7 @@
     │   ├── CapabilityError                 the model cannot do this (e.g. images to a text-only model)
     │   │   └── ProviderCapabilityError     ... and the provider said so (also a BadRequestError, below)
     │   └── InvalidInputError               unusable input (unsupported image format, oversize image, ...)
+    │       └── InvalidParameterError       a call parameter that cannot be sent (also a ValueError)
     └── APIError                            the provider did not answer as asked
         ├── APIConnectionError              network failure; APITimeoutError is a subclass
         ├── StreamError                     a stream broke off or carried an error event
@@ -49,6 +50,7 @@ __all__ = [
     "EmbeddingItemsError",
     "InternalServerError",
     "InvalidInputError",
+    "InvalidParameterError",
     "MissingAPIKeyError",
     "NotFoundError",
     "ProviderCapabilityError",
@@ -114,6 +116,13 @@ class CapabilityError(ConfigurationError):
 
 class InvalidInputError(ConfigurationError):
     """An input cannot be sent (unsupported image format, oversize image, empty input, ...)."""
+
+
+class InvalidParameterError(InvalidInputError, ValueError):
+    """A call parameter that cannot be sent (an unknown ``tool_choice`` form, a tool name that is not bound).
+
+    Also a ``ValueError``, as framework users expect of bad call arguments.
+    """
 
 
 class APIError(StackitChutesError):

@@ -36,8 +36,9 @@ class Provider:
     embeddings_base_url: str | None = None
     """Separate host for ``/embeddings`` (Chutes embeds on ``embed.chutes.ai``); ``None``: same as chat."""
     embeddings_base_url_env: str | None = None
-    max_tokens_field: str = "max_completion_tokens"
-    """Wire name of the output-token limit (Chutes' SGLang gateway wants ``max_tokens``)."""
+    max_tokens_field: str = "max_tokens"
+    """Wire name of the output-token limit: ``max_tokens`` (every OpenAI-compatible server reads it;
+    Chutes' gateway wants it) or ``max_completion_tokens`` (STACKIT's documented field)."""
     reasoning_fields: tuple[str, ...] = ("reasoning", "reasoning_content")
     """Response fields holding reasoning, read in this order."""
     reasoning_history_field: str | None = None

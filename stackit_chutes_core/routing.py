@@ -163,16 +163,17 @@ def resolve_endpoint(
     http_client: Any = None,
     http_async_client: Any = None,
     environ: Mapping[str, str] | None = None,
+    route: ModelRoute | None = None,
 ) -> Endpoint:
     """Resolve a model string to an :class:`Endpoint`, raising before any request if it cannot.
 
     ``api_key`` and ``base_url`` are explicit overrides. With ``credentials_for`` set they apply only
     when the model routes to that provider, so switching a STACKIT-configured model to ``chutes/...``
     at run time never sends the STACKIT key (or URL) to Chutes; the other provider's environment
-    variables are used instead.
+    variables are used instead. ``route`` skips routing when the caller already has it.
     """
     environ = os.environ if environ is None else environ
-    route = parse_model(model, provider)
+    route = route or parse_model(model, provider)
     chosen = route.provider
     own_credentials = credentials_for is None or credentials_for == chosen.name
     key = api_key if own_credentials else None

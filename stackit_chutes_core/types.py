@@ -14,11 +14,14 @@ __all__ = [
     "ChatResult",
     "ContentPart",
     "ImagePart",
+    "InputRole",
     "Message",
+    "ResponseFormat",
     "Role",
     "TextPart",
     "ToolCall",
     "ToolCallDelta",
+    "ToolChoice",
     "ToolSpec",
     "Usage",
     "arguments_to_str",
@@ -26,6 +29,9 @@ __all__ = [
 ]
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
+"""Who speaks a chat message."""
+InputRole = Literal["document", "query"]
+"""What an embedded text is: a document to store or a query to search with (queries get an instruction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +97,46 @@ class ToolSpec:
     strict: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """Whether and which tool the model must call.
+
+    ``mode`` is ``"auto"`` (the model decides), ``"none"`` (no tool), ``"required"`` (some tool) or
+    ``"function"`` (the tool called :attr:`name`). Build one from any framework form with
+    :func:`stackit_chutes_core.tool_choice_of`.
+    """
+
+    mode: Literal["auto", "none", "required", "function"]
+    name: str | None = None
+    """The tool to call when ``mode == "function"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFormat:
+    """The shape the answer must take: free JSON (``json_object``) or a JSON Schema (``json_schema``)."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    schema: Mapping[str, Any] | None = None
+    """JSON Schema of the answer (``json_schema`` only)."""
+    name: str = "response"
+    """Schema name sent to the provider (``json_schema`` only)."""
+    description: str | None = None
+    strict: bool | None = None
+
+
 @dataclass(slots=True)
 class ChatRequest:
-    """Everything a chat call sends; ``None`` fields are left out of the request body."""
+    """Everything a chat call sends; ``None`` fields are left out of the request body.
+
+    Adapters build it with :func:`stackit_chutes_core.build_chat_request`, which owns the field
+    split, aliases and policies; the wire body is made from it by the core alone.
+    """
 
     messages: Sequence[Message]
     tools: Sequence[ToolSpec] = ()
-    tool_choice: str | Mapping[str, Any] | None = None
-    """``"auto"``, ``"none"``, ``"required"`` or ``{"type": "function", "function": {"name": ...}}``."""
+    tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
-    response_format: Mapping[str, Any] | None = None
+    response_format: ResponseFormat | None = None
     temperature: float | None = None
     max_tokens: int | None = None
     """Output-token limit; sent under the provider's field name."""
@@ -110,6 +146,11 @@ class ChatRequest:
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
     n: int | None = None
+    """Number of answers (choices) to generate."""
+    logprobs: bool | None = None
+    """Return the log probabilities of the output tokens."""
+    top_logprobs: int | None = None
+    """With ``logprobs``: also return this many most likely alternatives per token."""
     reasoning_effort: str | None = None
     thinking: bool | None = None
     """Hybrid models: switch thinking on/off (``chat_template_kwargs`` and Chutes' header)."""
@@ -152,7 +193,7 @@ class Usage:
 
 @dataclass(slots=True)
 class ChatResult:
-    """A complete chat answer."""
+    """A complete chat answer (the first choice; further choices of ``n > 1`` in :attr:`alternatives`)."""
 
     text: str
     reasoning: str | None
@@ -165,6 +206,13 @@ class ChatResult:
     provider: str
     raw: Mapping[str, Any] | None = None
     """The response body as received (non-stream calls)."""
+    logprobs: Mapping[str, Any] | None = None
+    """The choice's ``logprobs`` object, when asked for and sent."""
+    system_fingerprint: str | None = None
+    raw_usage: Mapping[str, Any] | None = None
+    """The ``usage`` object exactly as the provider sent it."""
+    alternatives: list[ChatResult] = field(default_factory=list)
+    """Choices 1..n-1 when ``n > 1`` was asked for (usage is on the first result only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +236,9 @@ class ChatDelta:
     usage: Usage | None = None
     model: str | None = None
     id: str | None = None
+    logprobs: Mapping[str, Any] | None = None
+    """The chunk's ``logprobs`` object, when asked for and sent."""
+    system_fingerprint: str | None = None
 
 
 def fallback_call_id(response_id: str | None, position: int, name: str, arguments: str) -> str:

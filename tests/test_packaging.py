@@ -5,6 +5,9 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tarfile
+import zipfile
+from email.parser import Parser
 from importlib import metadata
 from pathlib import Path
 
@@ -67,3 +70,28 @@ def test_all_three_packages_import_and_ship_py_typed() -> None:
     assert result.returncode == 0, result.stderr
     for package in ("stackit_chutes_core", "langchain_stackit_chutes", "llama_index_stackit_chutes"):
         assert (ROOT / package / "py.typed").exists()
+
+
+def test_sdist_and_wheel_ship_the_license(tmp_path: Path) -> None:
+    # Built offline with the backend itself (no isolated build env to download), as a release would.
+    code = (
+        "import hatchling.build as b\n"
+        f"print(b.build_sdist({str(tmp_path)!r}))\n"
+        f"print(b.build_wheel({str(tmp_path)!r}))\n"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    sdist_name, wheel_name = result.stdout.split()[-2:]
+    with tarfile.open(tmp_path / sdist_name) as sdist:
+        root = sdist_name.removesuffix(".tar.gz")
+        license_file = sdist.extractfile(f"{root}/LICENSE")
+        assert license_file is not None and license_file.read() == (ROOT / "LICENSE").read_bytes()
+    with zipfile.ZipFile(tmp_path / wheel_name) as wheel:
+        info = f"stackit_chutes-{stackit_chutes_core.__version__}.dist-info"
+        assert wheel.read(f"{info}/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
+        fields = Parser().parsestr(wheel.read(f"{info}/METADATA").decode())
+    assert fields["License-Expression"] == "MIT"
+    assert "License :: OSI Approved :: MIT License" in fields.get_all("Classifier", [])
+    urls = dict(url.split(", ", 1) for url in fields.get_all("Project-URL", []))
+    assert set(urls) == {"Homepage", "Repository", "Issues", "Changelog"}
+    assert urls["Changelog"].endswith("/CHANGELOG.md")

@@ -20,16 +20,15 @@ from stackit_chutes_core import (
     MissingAPIKeyError,
     achat,
     astream_chat,
-    async_client_for,
     chat,
     clear_client_cache,
     embed_items,
     embed_texts,
     resolve_endpoint,
     stream_chat,
-    sync_client_for,
 )
-from tests.core._http import (
+from stackit_chutes_core._clients import async_client_for, sync_client_for
+from tests._http import (
     CHUTES_EMBED_HOST,
     CHUTES_HOST,
     STACKIT_HOST,

@@ -21,12 +21,11 @@ from stackit_chutes_core import (
     ToolCall,
     ToolSpec,
     achat,
-    build_chat_body,
     chat,
-    parse_chat_response,
     resolve_endpoint,
 )
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from stackit_chutes_core._chat import build_chat_body, parse_chat_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 HELLO = [Message(role="user", content="hi")]
 WEATHER = ToolSpec(

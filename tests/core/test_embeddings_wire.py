@@ -19,14 +19,12 @@ from stackit_chutes_core import (
     InvalidInputError,
     aembed_items,
     aembed_texts,
-    build_messages_body,
     embed_items,
     embed_texts,
-    format_query,
     resolve_endpoint,
-    uses_chat_template,
 )
-from tests.core._http import ConcurrencyGate, Recorder, json_response
+from stackit_chutes_core._embeddings import build_messages_body, format_query, uses_chat_template
+from tests._http import ConcurrencyGate, Recorder, json_response
 
 E5 = "stackit/intfloat/e5-mistral-7b-instruct"
 QWEN_VL = "stackit/Qwen/Qwen3-VL-Embedding-8B"

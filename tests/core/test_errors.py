@@ -36,7 +36,7 @@ from stackit_chutes_core import (
     stream_chat,
 )
 from stackit_chutes_core.errors import error_from_response, parse_error_body
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 HELLO = ChatRequest(messages=[Message(role="user", content="hi")])
 

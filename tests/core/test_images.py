@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stackit_chutes_core import ConfigurationError, InvalidInputError, detect_mime, to_image_url
+from stackit_chutes_core import ConfigurationError, InvalidInputError, to_image_url
+from stackit_chutes_core._images import detect_mime
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

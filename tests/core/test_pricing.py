@@ -15,7 +15,7 @@ from stackit_chutes_core import (
     estimate_cost,
     parse_model,
 )
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 MILLION = Usage(input_tokens=1_000_000, output_tokens=1_000_000, total_tokens=2_000_000)
 

@@ -21,7 +21,7 @@ from stackit_chutes_core import (
     resolve_endpoint,
 )
 from stackit_chutes_core.providers import unregister_provider
-from tests.core._http import Recorder, chat_completion, endpoint, json_response
+from tests._http import Recorder, chat_completion, endpoint, json_response
 
 
 @pytest.mark.parametrize(

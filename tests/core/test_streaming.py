@@ -28,7 +28,7 @@ from stackit_chutes_core import (
     resolve_endpoint,
     stream_chat,
 )
-from tests.core._http import Recorder, chunk, endpoint, json_response, sse_response
+from tests._http import Recorder, chunk, endpoint, json_response, sse_response
 
 HELLO = ChatRequest(messages=[Message(role="user", content="hi")])
 USAGE = {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}

@@ -25,15 +25,17 @@ from pydantic import BaseModel, SecretStr
 
 import stackit_chutes_core as core
 from langchain_stackit_chutes import ChatStackitChutes
-from langchain_stackit_chutes._convert import image_block_to_url, messages_to_core, normalise_tool_choice
-from tests.langchain._mock import (
+from langchain_stackit_chutes._convert import image_block_to_url, messages_to_core
+from tests._http import (
     CHUTES_HOST,
     STACKIT_HOST,
-    MockHTTP,
+    Recorder,
+    chat_completion,
     chunk,
-    completion,
-    json_reply,
-    sse_reply,
+    json_response,
+    request_json,
+    sse_response,
+    token_usage,
     usage_chunk,
 )
 
@@ -43,7 +45,7 @@ THINKER = "chutes/Qwen/Qwen3-235B-A22B-Thinking-2507-TEE"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32).decode()
 
 
-def _model(http: MockHTTP, model: str = GPT_OSS, **kwargs: Any) -> ChatStackitChutes:
+def _model(http: Recorder, model: str = GPT_OSS, **kwargs: Any) -> ChatStackitChutes:
     return ChatStackitChutes(model=model, max_retries=0, **http.clients(), **kwargs)
 
 
@@ -116,26 +118,28 @@ def test_unusable_blocks_raise_clearly() -> None:
 
 
 def test_tool_choice_normalisation() -> None:
-    assert normalise_tool_choice("any", ["f"]) == "required"
-    assert normalise_tool_choice(True, ["f"]) == "required"
-    assert normalise_tool_choice("auto", ["f"]) == "auto"
-    assert normalise_tool_choice("f", ["f"]) == {"type": "function", "function": {"name": "f"}}
-    assert normalise_tool_choice(None, ["f"]) is None
+    assert core.tool_choice_of("any", ["f"]) == core.ToolChoice("required")
+    assert core.tool_choice_of(True, ["f"]) == core.ToolChoice("required")
+    assert core.tool_choice_of("auto", ["f"]) == core.ToolChoice("auto")
+    assert core.tool_choice_of("f", ["f"]) == core.ToolChoice("function", "f")
+    assert core.tool_choice_of(None, ["f"]) is None
     with pytest.raises(ValueError, match="names no bound tool"):
-        normalise_tool_choice("g", ["f"])
+        core.tool_choice_of("g", ["f"])
+    with pytest.raises(ValueError, match="names no bound tool"):
+        ChatStackitChutes(model=GPT_OSS, api_key="k").bind_tools([magic_function], tool_choice="g")
 
 
 # ---- request bodies ------------------------------------------------------------------------
 
 
 def test_request_body_stackit() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     llm = _model(http, temperature=0.2, max_tokens=50, top_p=0.9, stop=["END"], reasoning_effort="low")
     llm.invoke("hi", seed=7, top_k=5)  # unknown per-call kwargs go into the body verbatim
     seen = http.last
-    assert (seen.host, seen.path) == (STACKIT_HOST, "/v1/chat/completions")
+    assert (seen.url.host, seen.url.path) == (STACKIT_HOST, "/v1/chat/completions")
     assert seen.headers["authorization"] == "Bearer replay-stackit-key"
-    assert seen.body == {
+    assert request_json(seen) == {
         "model": "openai/gpt-oss-120b",
         "messages": [{"role": "user", "content": "hi"}],
         "temperature": 0.2,
@@ -149,44 +153,45 @@ def test_request_body_stackit() -> None:
 
 
 def test_request_body_chutes_thinking_and_extra_body() -> None:
-    http = MockHTTP([sse_reply([chunk({"content": "ok"}, finish_reason="stop"), usage_chunk()])])
+    http = Recorder([sse_response([chunk({"content": "ok"}, finish_reason="stop"), usage_chunk()])])
     llm = _model(http, THINKER, max_tokens=20, thinking=True, extra_body={"top_k": 3})
     list(llm.stream("hi"))
     seen = http.last
-    assert seen.host == CHUTES_HOST
+    assert seen.url.host == CHUTES_HOST
     assert seen.headers["authorization"] == "Bearer replay-chutes-key"
     assert seen.headers["x-enable-thinking"] == "true"
-    assert seen.body["max_tokens"] == 20 and "max_completion_tokens" not in seen.body
-    assert seen.body["chat_template_kwargs"]["enable_thinking"] is True
-    assert seen.body["stream_options"] == {"include_usage": True}  # stream usage on by default
-    assert seen.body["top_k"] == 3
+    body = request_json(seen)
+    assert body["max_tokens"] == 20 and "max_completion_tokens" not in body
+    assert body["chat_template_kwargs"]["enable_thinking"] is True
+    assert body["stream_options"] == {"include_usage": True}  # stream usage on by default
+    assert body["top_k"] == 3
     list(llm.stream("hi", stream_usage=False))
-    assert "stream_options" not in http.last.body
+    assert "stream_options" not in http.last_body()
 
 
 def test_bind_tools_body() -> None:
-    http = MockHTTP([json_reply(completion(None, tool_calls=[]))])
+    http = Recorder([json_response(chat_completion(None, tool_calls=[]))])
     bound = _model(http).bind_tools(
         [magic_function], tool_choice="magic_function", strict=True, parallel_tool_calls=False
     )
     bound.invoke("use it")
-    body = http.last.body
+    body = http.last_body()
     assert body["tool_choice"] == {"type": "function", "function": {"name": "magic_function"}}
     assert body["parallel_tool_calls"] is False
     assert body["tools"][0]["function"]["name"] == "magic_function"
     assert body["tools"][0]["function"]["strict"] is True
     _model(http).bind_tools([magic_function], tool_choice="any").invoke("x")
-    assert http.last.body["tool_choice"] == "required"
+    assert http.last_body()["tool_choice"] == "required"
 
 
 def test_reasoning_effort_checked_and_dropped_where_unsupported() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     with pytest.raises(core.CapabilityError, match="reasoning_effort='extreme'"):
         _model(http, reasoning_effort="extreme").invoke("hi")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _model(http, THINKER, reasoning_effort="high").invoke("hi")
-    assert "reasoning_effort" not in http.last.body
+    assert "reasoning_effort" not in http.last_body()
     assert any("no reasoning_effort control" in str(w.message) for w in caught)
 
 
@@ -202,7 +207,8 @@ def test_reasoning_effort_checked_and_dropped_where_unsupported() -> None:
     ],
 )
 def test_reasoning_surfaces_in_additional_kwargs_and_blocks(model: str, fields: dict[str, Any], content: str) -> None:
-    http = MockHTTP([json_reply(completion(content, model=model.split("/", 1)[1], **fields))])
+    answer = chat_completion(content, model=model.split("/", 1)[1], usage=token_usage(7, 3), **fields)
+    http = Recorder([json_response(answer)])
     message = _model(http, model).invoke("hi")
     assert message.content == "answer"
     assert message.additional_kwargs["reasoning_content"] == "weighing options"
@@ -222,7 +228,7 @@ def test_usage_details_and_cost() -> None:
         "prompt_tokens_details": {"cached_tokens": 100},
         "completion_tokens_details": {"reasoning_tokens": 200},
     }
-    http = MockHTTP([json_reply(completion(usage=usage))])
+    http = Recorder([json_response(chat_completion(usage=usage))])
     message = _model(http).invoke("hi")
     assert message.usage_metadata is not None
     assert message.usage_metadata["input_token_details"] == {"cache_read": 100}
@@ -234,7 +240,9 @@ def test_usage_details_and_cost() -> None:
 
 def test_output_version_v1_invoke_blocks() -> None:
     call = {"id": "c1", "type": "function", "function": {"name": "magic_function", "arguments": '{"input": 3}'}}
-    http = MockHTTP([json_reply(completion(None, reasoning="think", tool_calls=[call], finish_reason="tool_calls"))])
+    http = Recorder(
+        [json_response(chat_completion(None, reasoning="think", tool_calls=[call], finish_reason="tool_calls"))]
+    )
     message = _model(http, output_version="v1").bind_tools([magic_function]).invoke("x")
     assert isinstance(message.content, list)
     assert [b["type"] for b in message.content] == ["reasoning", "tool_call"]
@@ -294,7 +302,7 @@ _QUIRKS = {
 @pytest.mark.parametrize("quirk", sorted(_QUIRKS))
 @pytest.mark.parametrize("output_version", [None, "v1"])
 def test_streamed_tool_calls_aggregate_under_quirks(quirk: str, output_version: str | None) -> None:
-    http = MockHTTP([sse_reply(_tool_stream(_QUIRKS[quirk]))])
+    http = Recorder([sse_response(_tool_stream(_QUIRKS[quirk]))])
     llm = _model(http, THINKER, output_version=output_version).bind_tools([magic_function])
     full = _aggregate(list(llm.stream("x")))
     assert [(c["name"], c["args"], c["id"]) for c in full.tool_calls] == [
@@ -312,7 +320,7 @@ def test_stream_metadata_once_each(output_version: str | None) -> None:
     deltas = [chunk({"role": "assistant", "content": ""}, model="openai/gpt-oss-120b")]
     deltas += [chunk({"reasoning": "r1"}), chunk({"content": "Hel"}), chunk({"content": "lo"})]
     deltas += [chunk({}, finish_reason="stop"), usage_chunk(7, 5)]
-    http = MockHTTP([sse_reply(deltas)])
+    http = Recorder([sse_response(deltas)])
     chunks = list(_model(http, output_version=output_version).stream("hi"))
     assert all(c.response_metadata.get("model_provider") == "stackit" for c in chunks[:-1])
     assert sum(1 for c in chunks if c.response_metadata.get("model_name")) == 1
@@ -329,7 +337,9 @@ def test_stream_metadata_once_each(output_version: str | None) -> None:
 async def test_native_async_invoke_and_stream() -> None:
     assert ChatStackitChutes._agenerate is not BaseChatModel._agenerate
     assert ChatStackitChutes._astream is not BaseChatModel._astream
-    http = MockHTTP([json_reply(completion("async ok")), sse_reply([chunk({"content": "a"}, finish_reason="stop")])])
+    http = Recorder(
+        [json_response(chat_completion("async ok")), sse_response([chunk({"content": "a"}, finish_reason="stop")])]
+    )
     llm = _model(http)
     assert (await llm.ainvoke("hi")).content == "async ok"
     pieces = [c async for c in llm.astream("hi")]
@@ -340,17 +350,17 @@ async def test_native_async_invoke_and_stream() -> None:
 
 
 def test_images_refused_for_text_only_models_before_any_request() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     message = HumanMessage(
         [{"type": "text", "text": "what is this?"}, {"type": "image", "base64": PNG, "mime_type": "image/png"}]
     )
     with pytest.raises(core.CapabilityError, match="does not accept images"):
         _model(http).invoke([message])
-    assert http.seen == []
+    assert http.requests == []
 
 
 def test_images_sent_to_a_vision_model() -> None:
-    http = MockHTTP([json_reply(completion("a tiny image", model="Qwen/Qwen3-VL-235B-A22B-Instruct-FP8"))])
+    http = Recorder([json_response(chat_completion("a tiny image", model="Qwen/Qwen3-VL-235B-A22B-Instruct-FP8"))])
     llm = _model(http, VLM)
     assert llm.profile is not None and llm.profile["image_inputs"] is True
     message = HumanMessage(
@@ -361,7 +371,7 @@ def test_images_sent_to_a_vision_model() -> None:
         ]
     )
     llm.invoke([message])
-    assert http.last.body["messages"][0]["content"] == [
+    assert http.last_body()["messages"][0]["content"] == [
         {"type": "text", "text": "describe"},
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
         {"type": "image_url", "image_url": {"url": "https://x.test/a.png", "detail": "low"}},
@@ -379,7 +389,7 @@ def test_context_overflow_is_langchain_context_overflow_error() -> None:
             "code": 400,
         }
     }
-    http = MockHTTP([json_reply(body, 400)])
+    http = Recorder([json_response(body, 400)])
     with pytest.raises(ContextOverflowError) as info:
         _model(http).invoke("very long")
     assert isinstance(info.value, core.ContextLengthExceededError)
@@ -400,7 +410,7 @@ def test_context_overflow_is_langchain_context_overflow_error() -> None:
     ],
 )
 def test_http_errors_map_to_both_hierarchies(status: int, body: Any, lc_type: type, core_type: type) -> None:
-    http = MockHTTP([json_reply(body, status)])
+    http = Recorder([json_response(body, status)])
     with pytest.raises(lc_type) as info:
         _model(http, THINKER).invoke("hi")
     assert isinstance(info.value, core_type)
@@ -414,7 +424,7 @@ def test_chutes_quota_error_is_not_retryable() -> None:
             "quota_reset_timestamp": "2026-01-02T00:00:00Z",
         }
     }
-    http = MockHTTP([json_reply(body, 402)])
+    http = Recorder([json_response(body, 402)])
     with pytest.raises(core.QuotaExceededError) as info:
         _model(http, THINKER).invoke("hi")
     assert info.value.quota_reset == "2026-01-02T00:00:00Z"
@@ -422,9 +432,9 @@ def test_chutes_quota_error_is_not_retryable() -> None:
 
 
 def test_mid_stream_error_raises_stream_error() -> None:
-    http = MockHTTP(
+    http = Recorder(
         [
-            sse_reply(
+            sse_response(
                 [chunk({"content": "par"})],
                 done=False,
                 raw_tail='{"error": "Unhandled exception during response stream: boom"}',
@@ -440,33 +450,38 @@ def test_mid_stream_error_raises_stream_error() -> None:
 
 
 def test_configurable_model_switch_sends_each_key_to_its_own_host() -> None:
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     base = _model(http, api_key="explicit-stackit-key")
     switchable = base.configurable_fields(model=ConfigurableField(id="model"))
     switchable.invoke("hi", config={"configurable": {"model": THINKER}})
-    assert (http.last.host, http.last.headers["authorization"]) == (CHUTES_HOST, "Bearer replay-chutes-key")
-    assert http.last.body["model"] == "Qwen/Qwen3-235B-A22B-Thinking-2507-TEE"
+    assert (http.last.url.host, http.last.headers["authorization"]) == (CHUTES_HOST, "Bearer replay-chutes-key")
+    assert http.last_body()["model"] == "Qwen/Qwen3-235B-A22B-Thinking-2507-TEE"
     switchable.invoke("hi")
-    assert (http.last.host, http.last.headers["authorization"]) == (STACKIT_HOST, "Bearer explicit-stackit-key")
+    assert (http.last.url.host, http.last.headers["authorization"]) == (STACKIT_HOST, "Bearer explicit-stackit-key")
     # the re-created model resolved its own profile, not the copied STACKIT one
     prepared, _ = switchable._prepare({"configurable": {"model": THINKER}})  # type: ignore[attr-defined]
     assert prepared.profile["name"] == THINKER
     assert prepared.profile["structured_output"] is True  # models.dev: structured_output = true
     # every field is re-passed explicitly, yet stream() still streams on the re-created model
-    http.replies = [sse_reply([chunk({"content": "a"}), chunk({"content": "b"}, finish_reason="stop"), usage_chunk()])]
+    http.replies = [
+        sse_response([chunk({"content": "a"}), chunk({"content": "b"}, finish_reason="stop"), usage_chunk()])
+    ]
     pieces = list(switchable.stream("hi", config={"configurable": {"model": THINKER}}))
     assert [p.text for p in pieces if p.text] == ["a", "b"]
-    assert http.last.body["stream"] is True and http.last.host == CHUTES_HOST
+    assert http.last_body()["stream"] is True and http.last.url.host == CHUTES_HOST
 
 
 def test_per_call_model_override_routes_and_keeps_keys_apart() -> None:
-    http = MockHTTP([json_reply(completion(model="Qwen/Qwen3-32B-TEE"))])
+    http = Recorder([json_response(chat_completion(model="Qwen/Qwen3-32B-TEE"))])
     llm = _model(http, api_key="explicit-stackit-key", base_url="https://proxy.stackit.test/v1")
     message = llm.invoke("hi", model="chutes/Qwen/Qwen3-32B-TEE")
-    assert (http.last.host, http.last.headers["authorization"]) == (CHUTES_HOST, "Bearer replay-chutes-key")
+    assert (http.last.url.host, http.last.headers["authorization"]) == (CHUTES_HOST, "Bearer replay-chutes-key")
     assert message.response_metadata["model_name"] == "chutes/Qwen/Qwen3-32B-TEE"
     llm.invoke("hi")
-    assert (http.last.host, http.last.headers["authorization"]) == ("proxy.stackit.test", "Bearer explicit-stackit-key")
+    assert (http.last.url.host, http.last.headers["authorization"]) == (
+        "proxy.stackit.test",
+        "Bearer explicit-stackit-key",
+    )
 
 
 def test_ls_params_follow_the_model_actually_used() -> None:
@@ -497,9 +512,9 @@ def test_openai_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(core.MissingAPIKeyError, match="STACKIT_API_KEY"):
         ChatStackitChutes(model=GPT_OSS)
     monkeypatch.setenv("STACKIT_API_KEY", "stackit-env-key")
-    http = MockHTTP([json_reply(completion())])
+    http = Recorder([json_response(chat_completion())])
     _model(http).invoke("hi")
-    assert http.last.host == STACKIT_HOST
+    assert http.last.url.host == STACKIT_HOST
     assert http.last.headers["authorization"] == "Bearer stackit-env-key"
     assert "x-openai-leak" not in http.last.headers
 
@@ -550,25 +565,25 @@ class Joke(BaseModel):
 
 def test_structured_output_default_method_follows_the_catalog() -> None:
     joke = '{"setup": "s", "punchline": "p"}'
-    http = MockHTTP([json_reply(completion(joke))])
+    http = Recorder([json_response(chat_completion(joke))])
     assert _model(http).with_structured_output(Joke).invoke("joke") == Joke(setup="s", punchline="p")
-    assert http.last.body["response_format"]["type"] == "json_schema"  # gpt-oss-120b: structured output
-    assert http.last.body["response_format"]["json_schema"]["name"] == "Joke"
+    assert http.last_body()["response_format"]["type"] == "json_schema"  # gpt-oss-120b: structured output
+    assert http.last_body()["response_format"]["json_schema"]["name"] == "Joke"
     call = {"id": "c1", "type": "function", "function": {"name": "Joke", "arguments": joke}}
-    http.replies = [json_reply(completion(None, model="m", tool_calls=[call], finish_reason="tool_calls"))]
+    http.replies = [json_response(chat_completion(None, model="m", tool_calls=[call], finish_reason="tool_calls"))]
     # no structured output in the catalog (undocumented, so only the default method changes)
     no_schema = "chutes/unsloth/Mistral-Nemo-Instruct-2407-TEE"
     assert _model(http, no_schema).with_structured_output(Joke).invoke("joke") == Joke(setup="s", punchline="p")
-    assert http.last.body["tool_choice"] == {"type": "function", "function": {"name": "Joke"}}
+    assert http.last_body()["tool_choice"] == {"type": "function", "function": {"name": "Joke"}}
 
 
 def test_structured_output_json_mode_and_include_raw() -> None:
-    http = MockHTTP([json_reply(completion('{"setup": "s", "punchline": "p"}'))])
+    http = Recorder([json_response(chat_completion('{"setup": "s", "punchline": "p"}'))])
     result = _model(http).with_structured_output(Joke, method="json_mode", include_raw=True).invoke("joke")
-    assert http.last.body["response_format"] == {"type": "json_object"}
+    assert http.last_body()["response_format"] == {"type": "json_object"}
     assert isinstance(result["raw"], AIMessage)
     assert result["parsed"] == Joke(setup="s", punchline="p") and result["parsing_error"] is None
-    http.replies = [json_reply(completion("not json"))]
+    http.replies = [json_response(chat_completion("not json"))]
     broken = _model(http).with_structured_output(Joke, include_raw=True).invoke("joke")
     assert broken["parsed"] is None and broken["parsing_error"] is not None
 

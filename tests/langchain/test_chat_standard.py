@@ -18,6 +18,7 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from langchain_stackit_chutes import ChatStackitChutes
+from tests.langchain._standard import init_from_env_params
 
 STACKIT_MODEL = "stackit/openai/gpt-oss-120b"
 STACKIT_OVERRIDE = "stackit/openai/gpt-oss-20b"
@@ -75,11 +76,7 @@ class TestChatStackitUnit(_Unit):
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-        return (
-            {"STACKIT_API_KEY": "env-stackit-key"},
-            {"model": STACKIT_MODEL},
-            {"api_key": "env-stackit-key", "credentials_provider": "stackit", "model": STACKIT_MODEL},
-        )
+        return init_from_env_params("stackit", STACKIT_MODEL)
 
 
 class TestChatChutesUnit(_Unit):
@@ -89,11 +86,7 @@ class TestChatChutesUnit(_Unit):
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-        return (
-            {"CHUTES_API_KEY": "env-chutes-key"},
-            {"model": CHUTES_MODEL},
-            {"api_key": "env-chutes-key", "credentials_provider": "chutes", "model": CHUTES_MODEL},
-        )
+        return init_from_env_params("chutes", CHUTES_MODEL)
 
 
 class _Integration(_Common, ChatModelIntegrationTests):

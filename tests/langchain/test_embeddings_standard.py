@@ -14,6 +14,7 @@ from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from langchain_stackit_chutes import StackitChutesEmbeddings
+from tests.langchain._standard import init_from_env_params
 
 STACKIT_MODEL = "stackit/intfloat/e5-mistral-7b-instruct"
 CHUTES_MODEL = "chutes/Qwen/Qwen3-Embedding-8B"
@@ -32,11 +33,7 @@ class TestStackitEmbeddingsUnit(_Common, EmbeddingsUnitTests):
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-        return (
-            {"STACKIT_API_KEY": "env-stackit-key"},
-            {"model": STACKIT_MODEL},
-            {"api_key": "env-stackit-key", "credentials_provider": "stackit", "model": STACKIT_MODEL},
-        )
+        return init_from_env_params("stackit", STACKIT_MODEL)
 
 
 class TestChutesEmbeddingsUnit(_Common, EmbeddingsUnitTests):
@@ -46,11 +43,7 @@ class TestChutesEmbeddingsUnit(_Common, EmbeddingsUnitTests):
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-        return (
-            {"CHUTES_API_KEY": "env-chutes-key"},
-            {"model": CHUTES_MODEL},
-            {"api_key": "env-chutes-key", "credentials_provider": "chutes", "model": CHUTES_MODEL},
-        )
+        return init_from_env_params("chutes", CHUTES_MODEL)
 
 
 @pytest.mark.vcr

@@ -1,14 +1,16 @@
-"""Shared helpers of the LlamaIndex adapter tests: model ids, tiny PNGs, an offline mock server."""
+"""Shared helpers of the LlamaIndex adapter tests: model ids, tiny PNGs, a callback-event collector.
+
+HTTP mocks live in ``tests/_http.py``.
+"""
 
 from __future__ import annotations
 
-import json
-import struct
-import zlib
-from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import httpx2
+from llama_index.core.callbacks import CBEventType
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+
+from tests.pngs import solid_png
 
 CHAT_MODELS = {
     "stackit": "stackit/openai/gpt-oss-120b",
@@ -29,99 +31,37 @@ EMBED_MODELS = {
 IMAGE_EMBED_MODEL = "stackit/Qwen/Qwen3-VL-Embedding-8B"
 PROVIDERS = ("stackit", "chutes")
 
-HOSTS = {
-    "stackit": "api.openai-compat.model-serving.eu01.onstackit.cloud",
-    "chutes": "llm.chutes.ai",
-    "chutes_embeddings": "embed.chutes.ai",
-}
-
 RED = (220, 30, 30)
 BLUE = (30, 60, 220)
 GREEN = (30, 180, 60)
 
 
-def make_png(rgb: tuple[int, int, int], size: int = 4) -> bytes:
-    """A deterministic solid-colour RGB PNG (same bytes every run, so request bodies replay)."""
-    raw = (b"\x00" + bytes(rgb) * size) * size
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+def make_png(rgb: tuple[int, int, int]) -> bytes:
+    """A 4x4 solid-colour PNG (the size the cassettes were recorded with, so request bodies replay)."""
+    return solid_png(rgb, 4)
 
 
-# -- an offline fake server for request-shape unit tests ------------------------------------
+class CallbackEvents(BaseCallbackHandler):
+    """Collects legacy callback events: the types of the starts, ``(type, payload)`` of the ends."""
 
+    def __init__(self) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self.starts: list[CBEventType] = []
+        self.ends: list[tuple[CBEventType, dict[str, Any]]] = []
 
-def completion(
-    content: str | None = "ok",
-    *,
-    usage: Mapping[str, int] | None = None,
-    finish_reason: str = "stop",
-    **message: Any,
-) -> dict[str, Any]:
-    """A ``chat.completion`` body."""
-    return {
-        "id": "chatcmpl-unit",
-        "object": "chat.completion",
-        "model": "unit-model",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, **message},
-                "finish_reason": finish_reason,
-            }
-        ],
-        "usage": dict(usage or {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}),
-    }
+    def payloads(self, kind: CBEventType) -> list[dict[str, Any]]:
+        """The end payloads of events of ``kind``, in order."""
+        return [payload for event_type, payload in self.ends if event_type == kind]
 
+    def on_event_start(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> str:
+        self.starts.append(event_type)
+        return event_id
 
-def chunk_of(delta: Mapping[str, Any] | None = None, finish_reason: str | None = None, **extra: Any) -> dict[str, Any]:
-    """One ``chat.completion.chunk``."""
-    choices = [] if delta is None else [{"index": 0, "delta": dict(delta), "finish_reason": finish_reason}]
-    return {
-        "id": "chatcmpl-unit",
-        "object": "chat.completion.chunk",
-        "model": "unit-model",
-        "choices": choices,
-        **extra,
-    }
+    def on_event_end(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> None:
+        self.ends.append((event_type, payload or {}))
 
+    def start_trace(self, trace_id: str | None = None) -> None:
+        return None
 
-def sse(chunks: Iterable[Mapping[str, Any]]) -> bytes:
-    """An SSE body ending in ``[DONE]``."""
-    return "".join([*(f"data: {json.dumps(c)}\n\n" for c in chunks), "data: [DONE]\n\n"]).encode()
-
-
-class FakeServer:
-    """Records requests and answers them with ``responder(request_body)``; no network involved."""
-
-    def __init__(self, responder: Callable[[dict[str, Any]], Any]) -> None:
-        self.responder = responder
-        self.requests: list[httpx2.Request] = []
-
-    def _handle(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        answer = self.responder(json.loads(request.content or b"{}"))
-        if isinstance(answer, httpx2.Response):
-            return answer
-        if isinstance(answer, bytes):
-            return httpx2.Response(200, content=answer, headers={"content-type": "text/event-stream"})
-        return httpx2.Response(200, json=answer)
-
-    async def _ahandle(self, request: httpx2.Request) -> httpx2.Response:
-        await request.aread()
-        return self._handle(request)
-
-    def clients(self) -> dict[str, Any]:
-        """``http_client`` / ``async_http_client`` keyword arguments for the adapters."""
-        return {
-            "http_client": httpx2.Client(transport=httpx2.MockTransport(self._handle)),
-            "async_http_client": httpx2.AsyncClient(transport=httpx2.MockTransport(self._ahandle)),
-        }
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        """Every request body, parsed."""
-        return [json.loads(r.content) for r in self.requests]
+    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
+        return None

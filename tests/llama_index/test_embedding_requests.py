@@ -6,10 +6,12 @@ import asyncio
 from io import BytesIO
 from typing import Any
 
+import httpx2
 import pytest
 
 from llama_index_stackit_chutes import StackitChutesEmbedding
-from tests.llama_index._helpers import EMBED_MODELS, HOSTS, IMAGE_EMBED_MODEL, RED, FakeServer, make_png
+from tests._http import CHUTES_EMBED_HOST, STACKIT_HOST, Recorder, json_response, request_json
+from tests.llama_index._helpers import EMBED_MODELS, IMAGE_EMBED_MODEL, RED, make_png
 
 E5_TASK = "Given a web search query, retrieve relevant passages that answer the query"
 
@@ -20,71 +22,72 @@ def _real_provider_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _answer(body: dict[str, Any]) -> dict[str, Any]:
+def _answer(request: httpx2.Request) -> httpx2.Response:
+    body = request_json(request)
     count = len(body["input"]) if "input" in body else 1
     size = body.get("dimensions", 4)
     data = [{"index": i, "object": "embedding", "embedding": [float(i + 1)] * size} for i in reversed(range(count))]
-    return {"object": "list", "data": data, "usage": {"prompt_tokens": count, "total_tokens": count}}
+    return json_response({"object": "list", "data": data, "usage": {"prompt_tokens": count, "total_tokens": count}})
 
 
-def _model(server: FakeServer, name: str = EMBED_MODELS["stackit"], **kwargs: Any) -> StackitChutesEmbedding:
-    return StackitChutesEmbedding(model_name=name, **server.clients(), **kwargs)
+def _model(server: Recorder, name: str = EMBED_MODELS["stackit"], **kwargs: Any) -> StackitChutesEmbedding:
+    return StackitChutesEmbedding(model_name=name, **server.clients(llama_index=True), **kwargs)
 
 
 class TestTextRequests:
     def test_query_gets_instruction_documents_do_not(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         model = _model(server)
         model.get_query_embedding("rivers in Germany")
         model.get_text_embedding("The Rhine flows through Germany.")
-        query, document = server.bodies
+        query, document = server.bodies()
         assert query["input"] == [f"Instruct: {E5_TASK}\nQuery: rivers in Germany"]
         assert document["input"] == ["The Rhine flows through Germany."]
         assert document["encoding_format"] == "float"
-        assert server.requests[0].url.host == HOSTS["stackit"]
+        assert server.requests[0].url.host == STACKIT_HOST
 
     def test_query_instruction_override_and_off(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         _model(server, query_instruction="Find code").get_query_embedding("q")
         _model(server, query_instruction="").get_query_embedding("q")
-        assert server.bodies[0]["input"] == ["Instruct: Find code\nQuery: q"]
-        assert server.bodies[1]["input"] == ["q"]
+        assert server.bodies()[0]["input"] == ["Instruct: Find code\nQuery: q"]
+        assert server.bodies()[1]["input"] == ["q"]
 
     def test_batches_follow_embed_batch_size_and_keep_order(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         vectors = _model(server, embed_batch_size=2).get_text_embedding_batch(["a", "b", "c", "d", "e"])
-        assert [len(b["input"]) for b in server.bodies] == [2, 2, 1]
+        assert [len(b["input"]) for b in server.bodies()] == [2, 2, 1]
         assert [v[0] for v in vectors] == [1.0, 2.0, 1.0, 2.0, 1.0]  # data[i].index order, not list order
 
     def test_async_batches(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         model = _model(server, embed_batch_size=2, num_workers=2)
         vectors = asyncio.run(model.aget_text_embedding_batch(["a", "b", "c"]))
         assert len(vectors) == 3
-        assert sorted(len(b["input"]) for b in server.bodies) == [1, 2]
+        assert sorted(len(b["input"]) for b in server.bodies()) == [1, 2]
         # a second event loop reuses nothing from the first
         assert len(asyncio.run(model.aget_text_embedding_batch(["a"]))) == 1
 
     def test_chutes_embeds_on_its_own_host_with_dimensions(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         vector = _model(server, EMBED_MODELS["chutes"], dimensions=8).get_query_embedding("x")
         assert len(vector) == 8
-        assert server.requests[0].url.host == HOSTS["chutes_embeddings"]
-        assert server.bodies[0]["dimensions"] == 8
+        assert server.requests[0].url.host == CHUTES_EMBED_HOST
+        assert server.bodies()[0]["dimensions"] == 8
 
     def test_show_progress_field(self, capsys: pytest.CaptureFixture[str]) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         _model(server, show_progress=True).get_text_embedding_batch(["a", "b"])
         assert "Generating embeddings" in capsys.readouterr().err
 
 
 class TestImageRequests:
     def test_image_goes_through_messages(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         model = _model(server, IMAGE_EMBED_MODEL, dimensions=16)
         vector = model.get_image_embedding(BytesIO(make_png(RED)))
         assert len(vector) == 16
-        body = server.bodies[0]
+        body = server.bodies()[0]
         assert "input" not in body
         assert body["continue_final_message"] is True
         assert body["add_special_tokens"] is True
@@ -94,27 +97,27 @@ class TestImageRequests:
         assert assistant == {"role": "assistant", "content": [{"type": "text", "text": ""}]}
 
     def test_http_url_passes_through(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         _model(server, IMAGE_EMBED_MODEL).get_image_embedding("https://example.com/cat.png")
-        assert server.bodies[0]["messages"][1]["content"][0]["image_url"]["url"] == "https://example.com/cat.png"
+        assert server.bodies()[0]["messages"][1]["content"][0]["image_url"]["url"] == "https://example.com/cat.png"
 
     def test_image_batch_one_request_per_image(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         model = _model(server, IMAGE_EMBED_MODEL, num_workers=2)
         vectors = asyncio.run(model.aget_image_embedding_batch([BytesIO(make_png(RED))] * 3))
         assert len(vectors) == 3
         assert len(server.requests) == 3
 
     def test_text_query_shares_the_image_space(self) -> None:
-        server = FakeServer(_answer)
+        server = Recorder(_answer)
         _model(server, IMAGE_EMBED_MODEL).get_query_embedding("a red square")
-        body = server.bodies[0]
+        body = server.bodies()[0]
         assert body["messages"][0]["content"][0]["text"] == "Retrieve images or text relevant to the user's query."
         assert body["messages"][1]["content"] == [{"type": "text", "text": "a red square"}]
 
     def test_bad_image_source(self) -> None:
         from stackit_chutes_core import InvalidInputError
 
-        model = _model(FakeServer(_answer), IMAGE_EMBED_MODEL)
+        model = _model(Recorder(_answer), IMAGE_EMBED_MODEL)
         with pytest.raises(InvalidInputError):
             model.get_image_embedding(BytesIO(b"not an image"))

@@ -21,7 +21,7 @@ from llama_index.core.instrumentation.events.llm import (
 )
 
 from llama_index_stackit_chutes import StackitChutes
-from tests.llama_index._helpers import CHAT_MODELS
+from tests.llama_index._helpers import CHAT_MODELS, CallbackEvents
 
 pytestmark = pytest.mark.vcr
 
@@ -42,28 +42,6 @@ class Recorder(BaseEventHandler):
 
     def of(self, kind: type[BaseEvent]) -> list[BaseEvent]:
         return [e for e in self.events if isinstance(e, kind)]
-
-
-class LegacyRecorder(BaseCallbackHandler):
-    """Collects legacy callback events (CBEventType.LLM start/end)."""
-
-    def __init__(self) -> None:
-        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self.starts: list[CBEventType] = []
-        self.ends: list[tuple[CBEventType, dict[str, Any]]] = []
-
-    def on_event_start(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> str:
-        self.starts.append(event_type)
-        return event_id
-
-    def on_event_end(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> None:
-        self.ends.append((event_type, payload or {}))
-
-    def start_trace(self, trace_id: str | None = None) -> None:
-        return None
-
-    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
-        return None
 
 
 @pytest.fixture
@@ -109,7 +87,7 @@ class TestInstrumentationEvents:
 
 class TestCallbackHandlers:
     def test_legacy_llm_events(self, provider: str) -> None:
-        handler = LegacyRecorder()
+        handler = CallbackEvents()
         _llm_with(handler, provider).chat(QUESTION)
         assert handler.starts.count(CBEventType.LLM) == 1
         assert [kind for kind, _ in handler.ends].count(CBEventType.LLM) == 1

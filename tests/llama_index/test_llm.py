@@ -44,7 +44,7 @@ class TestChat:
         assert response.message.role == MessageRole.ASSISTANT
         assert "Paris" in (response.message.content or "")
         _check_usage(response)
-        assert response.additional_kwargs["currency"] in ("EUR", "USD")
+        assert response.additional_kwargs["cost"]["currency"] in ("EUR", "USD")
 
     async def test_achat(self, llm: StackitChutes) -> None:
         response = await llm.achat(QUESTION)

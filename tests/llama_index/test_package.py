@@ -17,6 +17,7 @@ import llama_index_stackit_chutes
 from llama_index_stackit_chutes import StackitChutes, StackitChutesEmbedding
 from llama_index_stackit_chutes import llms as llms_module
 from stackit_chutes_core import ConfigurationError, UnknownProviderError, __version__
+from stackit_chutes_core import _connection as core_connection
 from tests.llama_index._helpers import CHAT_MODELS, EMBED_MODELS
 
 
@@ -130,9 +131,9 @@ class TestMetadata:
         assert llm.metadata.is_function_calling_model
 
     def test_unknown_model_gets_explicit_default_and_one_warning(self, caplog: pytest.LogCaptureFixture) -> None:
-        llms_module._warned_unknown.discard("chutes/acme/brand-new-model")
-        llm = StackitChutes(model="chutes/acme/brand-new-model")
-        with caplog.at_level(logging.WARNING, logger=llms_module.__name__):
+        core_connection._warned_unknown.discard("chutes/acme/brand-new-model")
+        with caplog.at_level(logging.WARNING, logger="stackit_chutes"):
+            llm = StackitChutes(model="chutes/acme/brand-new-model")
             meta = llm.metadata
             _ = llm.metadata
         assert meta.context_window == llms_module.DEFAULT_CONTEXT_WINDOW == 32_768

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import httpx2
 import pytest
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -21,7 +22,8 @@ from llama_index.core.tools import FunctionTool
 
 from llama_index_stackit_chutes import StackitChutes
 from stackit_chutes_core import InvalidInputError
-from tests.llama_index._helpers import CHAT_MODELS, HOSTS, RED, FakeServer, chunk_of, completion, make_png, sse
+from tests._http import CHUTES_HOST, STACKIT_HOST, Recorder, chat_completion, chunk, json_response, sse_response
+from tests.llama_index._helpers import CHAT_MODELS, RED, make_png
 
 USER = [ChatMessage(role=MessageRole.USER, content="Hi")]
 
@@ -38,16 +40,16 @@ def lookup(city: str) -> str:
     return city
 
 
-def _llm(server: FakeServer, model: str = CHAT_MODELS["stackit"], **kwargs: Any) -> StackitChutes:
-    return StackitChutes(model=model, **server.clients(), **kwargs)
+def _llm(server: Recorder, model: str = CHAT_MODELS["stackit"], **kwargs: Any) -> StackitChutes:
+    return StackitChutes(model=model, **server.clients(llama_index=True), **kwargs)
 
 
 class TestRequestBody:
     def test_fields_and_provider_renames(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         _llm(server, temperature=0.2, max_tokens=64, additional_kwargs={"top_k": 5, "seed": 3}).chat(USER)
         _llm(server, CHAT_MODELS["chutes"], max_tokens=64).chat(USER, top_p=0.5)
-        stackit, chutes = server.bodies
+        stackit, chutes = server.bodies()
         assert stackit["model"] == "openai/gpt-oss-120b"
         assert stackit["temperature"] == 0.2
         assert stackit["max_completion_tokens"] == 64
@@ -57,30 +59,30 @@ class TestRequestBody:
         assert chutes["model"] == "deepseek-ai/DeepSeek-V3.2-TEE"
         assert chutes["max_tokens"] == 64
         assert chutes["top_p"] == 0.5
-        assert [r.url.host for r in server.requests] == [HOSTS["stackit"], HOSTS["chutes"]]
+        assert [r.url.host for r in server.requests] == [STACKIT_HOST, CHUTES_HOST]
 
     def test_per_call_kwargs_override_defaults(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         _llm(server, temperature=0.2, additional_kwargs={"top_k": 5}).chat(USER, temperature=0.9, top_k=1)
-        assert server.bodies[0]["temperature"] == 0.9
-        assert server.bodies[0]["top_k"] == 1
+        assert server.bodies()[0]["temperature"] == 0.9
+        assert server.bodies()[0]["top_k"] == 1
 
     def test_reasoning_and_thinking_options(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         _llm(server, reasoning_effort="low").chat(USER)
         _llm(server, CHAT_MODELS["chutes"], thinking=True).chat(USER)
-        assert server.bodies[0]["reasoning_effort"] == "low"
-        assert server.bodies[1]["chat_template_kwargs"]["enable_thinking"] is True
+        assert server.bodies()[0]["reasoning_effort"] == "low"
+        assert server.bodies()[1]["chat_template_kwargs"]["enable_thinking"] is True
         assert server.requests[1].headers["x-enable-thinking"] == "true"
 
     def test_stream_asks_for_usage(self) -> None:
-        server = FakeServer(lambda body: sse([chunk_of({"content": "ok"}, "stop")]))
+        server = Recorder(sse_response([chunk({"content": "ok"}, finish_reason="stop")]))
         list(_llm(server).stream_chat(USER))
-        assert server.bodies[0]["stream"] is True
-        assert server.bodies[0]["stream_options"] == {"include_usage": True}
+        assert server.bodies()[0]["stream"] is True
+        assert server.bodies()[0]["stream_options"] == {"include_usage": True}
 
     def test_history_conversion(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         history = [
             ChatMessage(role=MessageRole.SYSTEM, content="Be brief."),
             ChatMessage(role=MessageRole.USER, content="Weather in Paris?"),
@@ -102,7 +104,7 @@ class TestRequestBody:
             ChatMessage(role=MessageRole.TOOL, content="Rainy", additional_kwargs={"tool_call_id": "call_2"}),
         ]
         _llm(server).chat(history)
-        messages = server.bodies[0]["messages"]
+        messages = server.bodies()[0]["messages"]
         assert messages[0] == {"role": "system", "content": "Be brief."}
         assert messages[1] == {"role": "user", "content": "Weather in Paris?"}
         assert messages[2]["content"] is None
@@ -116,7 +118,7 @@ class TestRequestBody:
         assert messages[5]["tool_call_id"] == "call_2"
 
     def test_image_blocks(self) -> None:
-        server = FakeServer(lambda body: completion("red"))
+        server = Recorder(json_response(chat_completion("red")))
         llm = _llm(server, "stackit/Qwen/Qwen3-VL-235B-A22B-Instruct-FP8")
         message = ChatMessage(
             role=MessageRole.USER,
@@ -127,7 +129,7 @@ class TestRequestBody:
             ],
         )
         llm.chat([message])
-        parts = server.bodies[0]["messages"][0]["content"]
+        parts = server.bodies()[0]["messages"][0]["content"]
         assert parts[0] == {"type": "text", "text": "Compare"}
         assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,iVBOR")
         assert parts[1]["image_url"]["detail"] == "low"
@@ -136,7 +138,7 @@ class TestRequestBody:
     def test_unsupported_block(self) -> None:
         from llama_index.core.base.llms.types import DocumentBlock
 
-        llm = _llm(FakeServer(lambda body: completion()))
+        llm = _llm(Recorder(json_response(chat_completion())))
         message = ChatMessage(role=MessageRole.USER, blocks=[DocumentBlock(data=b"%PDF-1.4 hello")])
         with pytest.raises(InvalidInputError, match="DocumentBlock"):
             llm.chat([message])
@@ -144,14 +146,14 @@ class TestRequestBody:
 
 class TestTools:
     def test_prepare_chat_with_tools(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         llm = _llm(server)
         history = [ChatMessage(role=MessageRole.USER, content="Paris?")]
         tool = FunctionTool.from_defaults(lookup)
         llm.chat_with_tools([tool], chat_history=history)
         llm.chat_with_tools([tool], user_msg="x", tool_required=True, allow_parallel_tool_calls=True)
         llm.chat_with_tools([tool], user_msg="x", tool_choice="lookup", strict=True)
-        auto, required, named = server.bodies
+        auto, required, named = server.bodies()
         assert auto["tools"][0]["function"]["name"] == "lookup"
         assert auto["tools"][0]["function"]["description"].startswith("lookup(city:")
         assert auto["tools"][0]["function"]["parameters"]["required"] == ["city"]
@@ -165,16 +167,16 @@ class TestTools:
         assert len(history) == 1
 
     def test_no_tools_sends_no_tool_fields(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         _llm(server).chat_with_tools([], user_msg="x")
-        assert not {"tools", "tool_choice", "parallel_tool_calls"} & set(server.bodies[0])
+        assert not {"tools", "tool_choice", "parallel_tool_calls"} & set(server.bodies()[0])
 
     def test_tool_calls_parsed_and_single_call_enforced(self) -> None:
         calls = [
             {"id": "a", "type": "function", "function": {"name": "lookup", "arguments": '{"city": "Paris"}'}},
             {"id": "b", "type": "function", "function": {"name": "lookup", "arguments": '{"city": "Rome"}'}},
         ]
-        server = FakeServer(lambda body: completion(None, tool_calls=calls, finish_reason="tool_calls"))
+        server = Recorder(json_response(chat_completion(None, tool_calls=calls, finish_reason="tool_calls")))
         llm = _llm(server)
         tool = FunctionTool.from_defaults(lookup)
         both = llm.chat_with_tools([tool], user_msg="x", allow_parallel_tool_calls=True)
@@ -184,7 +186,7 @@ class TestTools:
         assert len(one.message.additional_kwargs["tool_calls"]) == 1
 
     def test_get_tool_calls_tolerates_partial_and_legacy_forms(self) -> None:
-        llm = _llm(FakeServer(lambda body: completion()))
+        llm = _llm(Recorder(json_response(chat_completion())))
         partial = ChatResponse(
             message=ChatMessage(
                 role=MessageRole.ASSISTANT,
@@ -213,18 +215,18 @@ class TestTools:
             llm.get_tool_calls_from_response(empty)
 
 
-def _chutes_parallel_stream(body: dict[str, Any]) -> bytes:
+def _chutes_parallel_stream() -> httpx2.Response:
     """Chutes numbers parallel calls all index 0, sends reasoning_content and a usage-only last chunk."""
-    return sse(
+    return sse_response(
         [
-            chunk_of({"role": "assistant", "reasoning_content": "Two cities."}),
-            chunk_of({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "lookup", "arguments": ""}}]}),
-            chunk_of({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
-            chunk_of({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
-            chunk_of({"tool_calls": [{"index": 0, "id": "c2", "function": {"name": "lookup", "arguments": ""}}]}),
-            chunk_of({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": "Rome"}'}}]}),
-            chunk_of({}, "tool_calls"),
-            chunk_of(None, usage={"prompt_tokens": 13, "completion_tokens": 9, "total_tokens": 22}),
+            chunk({"role": "assistant", "reasoning_content": "Two cities."}),
+            chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "lookup", "arguments": ""}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
+            chunk({"tool_calls": [{"index": 0, "id": "c2", "function": {"name": "lookup", "arguments": ""}}]}),
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": "Rome"}'}}]}),
+            chunk({}, finish_reason="tool_calls"),
+            chunk(choices=False, usage={"prompt_tokens": 13, "completion_tokens": 9, "total_tokens": 22}),
         ]
     )
 
@@ -232,12 +234,12 @@ def _chutes_parallel_stream(body: dict[str, Any]) -> bytes:
 class TestStreaming:
     def test_parallel_calls_usage_and_thinking(self) -> None:
         counter = TokenCountingHandler()
-        server = FakeServer(_chutes_parallel_stream)
+        server = Recorder(_chutes_parallel_stream())
         llm = _llm(server, CHAT_MODELS["chutes"], callback_manager=CallbackManager([counter]))
         chunks = list(llm.stream_chat_with_tools([FunctionTool.from_defaults(lookup)], user_msg="x"))
         assert chunks[0].additional_kwargs["thinking_delta"] == "Two cities."
-        for chunk in chunks:
-            llm.get_tool_calls_from_response(chunk, error_on_no_tool_call=False)
+        for piece in chunks:
+            llm.get_tool_calls_from_response(piece, error_on_no_tool_call=False)
         final = chunks[-1]
         calls = llm.get_tool_calls_from_response(final)
         assert [(c.tool_id, c.tool_kwargs) for c in calls] == [("c1", {"city": "Paris"}), ("c2", {"city": "Rome"})]
@@ -248,14 +250,14 @@ class TestStreaming:
         assert len(counter.llm_token_counts) == 1
 
     def test_stream_without_usage_still_ends_with_full_message(self) -> None:
-        server = FakeServer(lambda body: sse([chunk_of({"content": "Hel"}), chunk_of({"content": "lo"}, "stop")]))
+        server = Recorder(sse_response([chunk({"content": "Hel"}), chunk({"content": "lo"}, finish_reason="stop")]))
         chunks = list(_llm(server).stream_chat(USER))
         assert [c.delta for c in chunks] == ["Hel", "lo"]
         assert chunks[-1].message.content == "Hello"
 
     def test_think_tags_become_thinking(self) -> None:
-        server = FakeServer(
-            lambda body: sse([chunk_of({"content": "<think>hmm</think>"}), chunk_of({"content": "Yes"}, "stop")])
+        server = Recorder(
+            sse_response([chunk({"content": "<think>hmm</think>"}), chunk({"content": "Yes"}, finish_reason="stop")])
         )
         chunks = list(_llm(server, "chutes/deepseek-ai/DeepSeek-R1-0528").stream_chat(USER))
         assert chunks[-1].message.content == "Yes"
@@ -265,7 +267,7 @@ class TestStreaming:
 class TestKeysAndRouting:
     def test_explicit_key_only_goes_to_its_provider(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("CHUTES_API_KEY", "chutes-env-key")
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         llm = _llm(server, api_key="stackit-explicit", api_base="https://stackit.example/v1")
         llm.chat(USER)
         llm.chat(USER, model=CHAT_MODELS["chutes"])
@@ -273,7 +275,7 @@ class TestKeysAndRouting:
         assert home.headers["authorization"] == "Bearer stackit-explicit"
         assert str(home.url) == "https://stackit.example/v1/chat/completions"
         assert other.headers["authorization"] == "Bearer chutes-env-key"
-        assert other.url.host == HOSTS["chutes"]
+        assert other.url.host == CHUTES_HOST
         assert json.loads(other.content)["model"] == "deepseek-ai/DeepSeek-V3.2-TEE"
 
     def test_openai_variables_never_used(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,17 +285,17 @@ class TestKeysAndRouting:
         from stackit_chutes_core import MissingAPIKeyError
 
         with pytest.raises(MissingAPIKeyError, match="STACKIT_API_KEY"):
-            _llm(FakeServer(lambda body: completion())).chat(USER)
+            _llm(Recorder(json_response(chat_completion()))).chat(USER)
 
     def test_default_headers(self) -> None:
-        server = FakeServer(lambda body: completion())
+        server = Recorder(json_response(chat_completion()))
         _llm(server, default_headers={"X-Team": "rag"}).chat(USER)
         assert server.requests[0].headers["x-team"] == "rag"
 
 
 class TestAsyncClients:
     def test_repeated_asyncio_run_on_one_instance(self) -> None:
-        server = FakeServer(lambda body: completion("pong"))
+        server = Recorder(json_response(chat_completion("pong")))
         llm = _llm(server)
         assert asyncio.run(llm.achat(USER)).message.content == "pong"
         assert asyncio.run(llm.achat(USER)).message.content == "pong"
@@ -316,8 +318,8 @@ class TestOlderCoreWithoutNewBlocks:
             {"id": "a", "type": "function", "function": {"name": "lookup", "arguments": '{"city": "Paris"}'}},
             {"id": "b", "type": "function", "function": {"name": "lookup", "arguments": '{"city": "Rome"}'}},
         ]
-        answer = completion(None, tool_calls=calls, reasoning="Two cities.", finish_reason="tool_calls")
-        server = FakeServer(lambda body: answer)
+        answer = chat_completion(None, tool_calls=calls, reasoning="Two cities.", finish_reason="tool_calls")
+        server = Recorder(json_response(answer))
         llm = _llm(server)
         tool = FunctionTool.from_defaults(lookup)
         response = llm.chat_with_tools([tool], user_msg="x", allow_parallel_tool_calls=True)
@@ -331,4 +333,4 @@ class TestOlderCoreWithoutNewBlocks:
         llm.chat(
             [*USER, message, ChatMessage(role=MessageRole.TOOL, content="ok", additional_kwargs={"tool_call_id": "a"})]
         )
-        assert [c["id"] for c in server.bodies[-1]["messages"][1]["tool_calls"]] == ["a", "b"]
+        assert [c["id"] for c in server.bodies()[-1]["messages"][1]["tool_calls"]] == ["a", "b"]

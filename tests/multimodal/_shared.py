@@ -7,12 +7,12 @@ image's dominant colour name, so a text query such as "a red picture" ranks the 
 from __future__ import annotations
 
 import base64
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx2
 
+from tests._http import request_json
 from tests.pngs import COLOURS, solid_png
 
 QWEN_VL = "stackit/Qwen/Qwen3-VL-Embedding-8B"
@@ -55,7 +55,7 @@ def ranking(query: Sequence[float], candidates: dict[str, Sequence[float]]) -> l
 def body_of(request: Any) -> dict[str, Any]:
     """The JSON body of a captured emulator request or an httpx2 request."""
     if isinstance(request, httpx2.Request):
-        return dict(json.loads(request.content))
+        return request_json(request)
     return dict(request.body)
 
 
@@ -64,18 +64,3 @@ def user_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
     users = [m for m in body["messages"] if m["role"] == "user"]
     assert len(users) == 1
     return list(users[0]["content"])
-
-
-def vector_reply(size: int = 4) -> Callable[[httpx2.Request], httpx2.Response]:
-    """A MockTransport handler answering any embeddings request with one vector derived from the body."""
-
-    def answer(request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content)
-        seed = sum(json.dumps(body, sort_keys=True).encode()) % 1000
-        count = len(body["input"]) if "input" in body else 1
-        data = [{"index": i, "object": "embedding", "embedding": [float(seed + i)] * size} for i in range(count)]
-        return httpx2.Response(
-            200, json={"object": "list", "data": data, "usage": {"prompt_tokens": 1, "total_tokens": 1}}
-        )
-
-    return answer

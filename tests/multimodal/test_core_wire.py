@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from stackit_chutes_core import (
     to_image_url,
 )
 from stackit_chutes_core.routing import Endpoint
+from tests._http import InFlight, json_response, mock_clients
 from tests.emulator import ProviderEmulator
 from tests.multimodal._shared import (
     BAD_IMAGE_URL,
@@ -344,13 +344,12 @@ def test_one_cause_for_every_item_is_raised_as_is(stackit_url: str) -> None:
 # -- concurrency: limit, input order, hooks -------------------------------------------------------------
 
 
-class _SlowServer:
+class _SlowServer(InFlight):
     """MockTransport handler: later items answer first; tracks requests in flight."""
 
     def __init__(self, n: int, step: float = 0.004) -> None:
+        super().__init__()
         self.n, self.step = n, step
-        self.in_flight = self.peak = 0
-        self._lock = threading.Lock()
 
     @staticmethod
     def index_of(request: httpx2.Request) -> int:
@@ -359,44 +358,21 @@ class _SlowServer:
     def _answer(self, request: httpx2.Request) -> httpx2.Response:
         i = self.index_of(request)
         data = [{"index": 0, "object": "embedding", "embedding": [float(i), 1.0]}]
-        return httpx2.Response(
-            200, json={"object": "list", "data": data, "usage": {"prompt_tokens": 1, "total_tokens": 1}}
-        )
-
-    def _enter(self) -> None:
-        with self._lock:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-
-    def _leave(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
+        return json_response({"object": "list", "data": data, "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
     def sync(self, request: httpx2.Request) -> httpx2.Response:
-        self._enter()
-        try:
+        with self:
             time.sleep((self.n - self.index_of(request)) * self.step)
             return self._answer(request)
-        finally:
-            self._leave()
 
     async def asynchronous(self, request: httpx2.Request) -> httpx2.Response:
-        await request.aread()
-        self._enter()
-        try:
+        with self:
             await asyncio.sleep((self.n - self.index_of(request)) * self.step)
             return self._answer(request)
-        finally:
-            self._leave()
 
     def endpoint(self) -> Endpoint:
         return resolve_endpoint(
-            QWEN_VL,
-            api_key="k",
-            max_retries=0,
-            purpose="embeddings",
-            http_client=httpx2.Client(transport=httpx2.MockTransport(self.sync)),
-            http_async_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.asynchronous)),
+            QWEN_VL, api_key="k", max_retries=0, purpose="embeddings", **mock_clients(self.sync, self.asynchronous)
         )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from langchain_core.exceptions import ModelInvalidRequestError
 
 import stackit_chutes_core as core
 from langchain_stackit_chutes import StackitChutesEmbeddings
+from tests._http import InFlight, json_response, mock_clients
 from tests.emulator import ProviderEmulator
 from tests.multimodal._shared import (
     BAD_IMAGE_URL,
@@ -309,46 +309,33 @@ class TestPartialFailure:
         assert error.partial == [kept[0], kept[1], None, kept[2]]
 
 
-class _Slow:
+class _Slow(InFlight):
     """MockTransport handlers: later images answer first; tracks the peak of requests in flight."""
 
     def __init__(self, n: int) -> None:
+        super().__init__()
         self.n = n
-        self.in_flight = self.peak = 0
-        self.lock = threading.Lock()
 
     def _index(self, request: httpx2.Request) -> int:
         return int(user_parts(body_of(request))[-1]["text"])
 
     def _reply(self, i: int) -> httpx2.Response:
         data = [{"index": 0, "object": "embedding", "embedding": [float(i), 0.5]}]
-        return httpx2.Response(200, json={"object": "list", "data": data})
+        return json_response({"object": "list", "data": data})
 
     def sync(self, request: httpx2.Request) -> httpx2.Response:
-        with self.lock:
-            self.in_flight += 1
-            self.peak = max(self.peak, self.in_flight)
-        time.sleep((self.n - self._index(request)) * 0.003)
-        with self.lock:
-            self.in_flight -= 1
+        with self:
+            time.sleep((self.n - self._index(request)) * 0.003)
         return self._reply(self._index(request))
 
     async def asynchronous(self, request: httpx2.Request) -> httpx2.Response:
-        await request.aread()
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        await asyncio.sleep((self.n - self._index(request)) * 0.003)
-        self.in_flight -= 1
+        with self:
+            await asyncio.sleep((self.n - self._index(request)) * 0.003)
         return self._reply(self._index(request))
 
     def emb(self, **kwargs: Any) -> StackitChutesEmbeddings:
         return StackitChutesEmbeddings(
-            model=QWEN_VL,
-            api_key="k",
-            max_retries=0,
-            http_client=httpx2.Client(transport=httpx2.MockTransport(self.sync)),
-            http_async_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.asynchronous)),
-            **kwargs,
+            model=QWEN_VL, api_key="k", max_retries=0, **mock_clients(self.sync, self.asynchronous), **kwargs
         )
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import httpx2
 import pytest
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.embeddings import MultiModalEmbedding
 from llama_index.core.indices import MultiModalVectorStoreIndex
@@ -32,7 +31,9 @@ from stackit_chutes_core import (
     InvalidInputError,
     NotFoundError,
 )
+from tests._http import InFlight, json_response, mock_clients
 from tests.emulator import ProviderEmulator
+from tests.llama_index._helpers import CallbackEvents
 from tests.multimodal._shared import (
     DIMS,
     DOCUMENT_INSTRUCTION,
@@ -293,22 +294,17 @@ class TestPartialFailure:
         def answer(request: httpx2.Request) -> httpx2.Response:
             url = user_parts(body_of(request))[0]["image_url"]["url"]
             if url == yellow:
-                return httpx2.Response(400, json={"error": {"message": "bad image", "type": "BadRequestError"}})
+                return json_response({"error": {"message": "bad image", "type": "BadRequestError"}}, 400)
             value = float(list(COLOURS).index(next(c for c in COLOURS if data_uri(c) == url)))
             data = [{"index": 0, "object": "embedding", "embedding": [value, 1.0]}]
-            return httpx2.Response(200, json={"object": "list", "data": data})
-
-        async def aanswer(request: httpx2.Request) -> httpx2.Response:
-            await request.aread()
-            return answer(request)
+            return json_response({"object": "list", "data": data})
 
         model = _model(
             api_key="k",
             embed_batch_size=2,
             num_workers=2,
             max_retries=0,
-            http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
-            async_http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(aanswer)),
+            **mock_clients(answer, llama_index=True),
         )
         images = [png(c) for c in ("red", "green", "blue", "yellow", "red")]
         with pytest.raises(EmbeddingItemsError) as caught:
@@ -320,33 +316,20 @@ class TestPartialFailure:
         assert caught.value.partial == [[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], None, [0.0, 1.0]]
 
 
-class _Peak:
+class _Peak(InFlight):
     """Async MockTransport handler counting requests in flight."""
 
-    def __init__(self) -> None:
-        self.in_flight = self.peak = self.total = 0
-
     async def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        await request.aread()
         body = body_of(request)
-        self.in_flight += 1
-        self.total += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
+        with self:
             await asyncio.sleep(0.005)
-        finally:
-            self.in_flight -= 1
         count = len(body["input"]) if "input" in body else 1
         data = [{"index": i, "object": "embedding", "embedding": [1.0, float(i)]} for i in range(count)]
-        return httpx2.Response(200, json={"object": "list", "data": data})
+        return json_response({"object": "list", "data": data})
 
     def model(self, name: str = QWEN_VL, **kwargs: Any) -> StackitChutesEmbedding:
         return StackitChutesEmbedding(
-            model_name=name,
-            api_key="k",
-            max_retries=0,
-            async_http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
-            **kwargs,
+            model_name=name, api_key="k", max_retries=0, **mock_clients(self, llama_index=True), **kwargs
         )
 
 
@@ -387,40 +370,22 @@ class TestOneConcurrencyLimit:
         assert server.peak == 4  # single-image calls are independent of the finished batch call
 
 
-class _Events(BaseCallbackHandler):
-    def __init__(self) -> None:
-        super().__init__([], [])
-        self.ends: list[dict[Any, Any]] = []
-
-    def on_event_start(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> str:
-        return event_id
-
-    def on_event_end(self, event_type: CBEventType, payload: Any = None, event_id: str = "", **kw: Any) -> None:
-        if event_type == CBEventType.EMBEDDING:
-            self.ends.append(payload or {})
-
-    def start_trace(self, trace_id: str | None = None) -> None:
-        return None
-
-    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
-        return None
-
-
 class TestCallbacksAndProgress:
     @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
     def test_one_event_per_embed_batch_size(self, stackit_url: str, asynchronous: bool) -> None:
-        events = _Events()
+        events = CallbackEvents()
         model = _wired(stackit_url, embed_batch_size=2, callback_manager=CallbackManager([events]))
         images = [png(c) for c in ("red", "green", "blue", "yellow", "red")]
         if asynchronous:
             vectors = asyncio.run(model.aget_image_embedding_batch(images))
         else:
             vectors = model.get_image_embedding_batch(images)
-        assert [len(e[EventPayload.CHUNKS]) for e in events.ends] == [2, 2, 1]
-        assert [v for e in events.ends for v in e[EventPayload.EMBEDDINGS]] == vectors
+        ends = events.payloads(CBEventType.EMBEDDING)
+        assert [len(e[EventPayload.CHUNKS]) for e in ends] == [2, 2, 1]
+        assert [v for e in ends for v in e[EventPayload.EMBEDDINGS]] == vectors
 
     def test_failed_batch_ends_its_events_with_the_exception(self, stackit_url: str) -> None:
-        events = _Events()
+        events = CallbackEvents()
         model = _wired(
             stackit_url,
             embed_batch_size=2,
@@ -430,8 +395,9 @@ class TestCallbacksAndProgress:
         )
         with pytest.raises(EmbeddingItemsError):
             model.get_image_embedding_batch([png("red"), png("green"), png("blue")])
-        assert len(events.ends) == 2
-        assert all(isinstance(e[EventPayload.EXCEPTION], EmbeddingItemsError) for e in events.ends)
+        ends = events.payloads(CBEventType.EMBEDDING)
+        assert len(ends) == 2
+        assert all(isinstance(e[EventPayload.EXCEPTION], EmbeddingItemsError) for e in ends)
 
     def test_progress_bar(self, stackit_url: str, capsys: pytest.CaptureFixture[str]) -> None:
         _wired(stackit_url).get_image_embedding_batch([png("red")] * 3, show_progress=True)

@@ -1,7 +1,9 @@
-"""Shared offline HTTP helpers for the core tests: a recording MockTransport and SSE bodies.
+"""The one offline HTTP mock of the test suite: a recording handler, canned answers and SSE bodies.
 
-Every test builds its endpoint with ``http_client=`` / ``http_async_client=`` around an
-``httpx2.MockTransport``, so nothing ever leaves the process, and asserts on the captured requests.
+Endpoints and models get ``http_client=`` / ``http_async_client=`` (LlamaIndex:
+``async_http_client=``) built around an ``httpx2.MockTransport`` (httpx2 is the HTTP library of
+``openai`` 3), so nothing leaves the process and each test asserts on the exact URL, headers and
+JSON body that reached the wire.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx2
@@ -22,6 +24,13 @@ CHUTES_HOST = "llm.chutes.ai"
 CHUTES_EMBED_HOST = "embed.chutes.ai"
 
 Responder = Callable[[httpx2.Request], httpx2.Response]
+Reply = httpx2.Response | Responder
+Handler = Callable[[httpx2.Request], httpx2.Response | Awaitable[httpx2.Response]]
+
+
+def request_json(request: httpx2.Request) -> dict[str, Any]:
+    """The JSON body of a captured request."""
+    return dict(json.loads(request.content))
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> httpx2.Response:
@@ -53,21 +62,27 @@ def sse_response(
     )
 
 
+def token_usage(prompt: int = 3, completion: int = 2) -> dict[str, int]:
+    """An OpenAI ``usage`` object."""
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
 def chat_completion(
     content: str | None = "ok",
     *,
+    model: str = "test-model",
     finish_reason: str = "stop",
-    usage: Mapping[str, int] | None = None,
+    usage: Mapping[str, Any] | None = None,
     **message_fields: Any,
 ) -> dict[str, Any]:
-    """A minimal ``chat.completion`` body."""
+    """A minimal ``chat.completion`` body (``message_fields`` go into the assistant message)."""
     message: dict[str, Any] = {"role": "assistant", "content": content, **message_fields}
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
-        "model": "test-model",
+        "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
-        "usage": dict(usage or {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}),
+        "usage": dict(usage or token_usage()),
     }
 
 
@@ -77,13 +92,14 @@ def chunk(
     finish_reason: str | None = None,
     usage: Mapping[str, int] | None = None,
     choices: bool = True,
+    model: str = "test-model",
     **extra: Any,
 ) -> dict[str, Any]:
-    """A ``chat.completion.chunk`` dict."""
+    """A ``chat.completion.chunk`` dict (``choices=False``: the usage-only chunk has none)."""
     body: dict[str, Any] = {
         "id": "chatcmpl-stream",
         "object": "chat.completion.chunk",
-        "model": "test-model",
+        "model": model,
         "choices": [{"index": 0, "delta": dict(delta or {}), "finish_reason": finish_reason}] if choices else [],
         **extra,
     }
@@ -92,55 +108,84 @@ def chunk(
     return body
 
 
-class Recorder:
-    """A MockTransport handler that records every request and answers through ``responder``.
+def usage_chunk(prompt: int = 7, completion: int = 5, *, model: str = "test-model") -> dict[str, Any]:
+    """The trailing usage-only chunk of ``stream_options.include_usage``."""
+    return chunk(choices=False, usage=token_usage(prompt, completion), model=model)
 
-    ``responder`` is either a function of the request or a list of responses served in order
-    (the last one repeats). Works for sync and async clients alike.
+
+def mock_clients(
+    handler: Handler, async_handler: Handler | None = None, *, llama_index: bool = False
+) -> dict[str, Any]:
+    """``http_client`` and async client keyword arguments answering through ``handler``.
+
+    ``async_handler`` (default ``handler``) may be a coroutine function. The async keyword is
+    ``http_async_client`` (core endpoints, LangChain) or ``async_http_client`` (``llama_index=True``).
+    """
+    async_name = "async_http_client" if llama_index else "http_async_client"
+    return {
+        "http_client": httpx2.Client(transport=httpx2.MockTransport(handler)),
+        async_name: httpx2.AsyncClient(transport=httpx2.MockTransport(async_handler or handler)),
+    }
+
+
+class Recorder:
+    """A MockTransport handler that records every request and answers from ``replies``.
+
+    ``replies`` is one reply or a list served in order (the last one repeats); a reply is a
+    response or a function of the request. Assigning ``replies`` later starts over at its first
+    one. Works for sync and async clients alike (thread-safe).
     """
 
-    def __init__(self, responder: Responder | Sequence[httpx2.Response] | httpx2.Response) -> None:
+    def __init__(self, replies: Reply | Sequence[Reply]) -> None:
         self.requests: list[httpx2.Request] = []
         self._lock = threading.Lock()
-        if isinstance(responder, httpx2.Response):
-            responder = [responder]
-        if isinstance(responder, Sequence):
-            queue = list(responder)
+        self.replies = replies
 
-            def serve(_: httpx2.Request) -> httpx2.Response:
-                response = queue.pop(0) if len(queue) > 1 else queue[0]
-                # A Response object can only be consumed once: hand out a fresh copy.
-                return httpx2.Response(response.status_code, headers=response.headers, content=response.content)
+    @property
+    def replies(self) -> list[Reply]:
+        """The replies still to serve (the last one repeats)."""
+        return self._replies
 
-            self._responder: Responder = serve
-        else:
-            self._responder = responder
+    @replies.setter
+    def replies(self, replies: Reply | Sequence[Reply]) -> None:
+        single = isinstance(replies, httpx2.Response) or callable(replies)
+        self._replies: list[Reply] = [replies] if single else list(replies)
+        self._served = 0
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         with self._lock:
             self.requests.append(request)
-        return self._responder(request)
-
-    @property
-    def transport(self) -> httpx2.MockTransport:
-        return httpx2.MockTransport(self)
+            reply = self._replies[min(self._served, len(self._replies) - 1)]
+            self._served += 1
+        if callable(reply):
+            return reply(request)
+        # A Response object can only be consumed once: hand out a fresh copy.
+        return httpx2.Response(reply.status_code, headers=reply.headers, content=reply.content)
 
     def client(self) -> httpx2.Client:
-        return httpx2.Client(transport=self.transport)
+        """A sync client answering through this recorder."""
+        return httpx2.Client(transport=httpx2.MockTransport(self))
 
     def async_client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(transport=self.transport)
+        """An async client answering through this recorder."""
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(self))
+
+    def clients(self, *, llama_index: bool = False) -> dict[str, Any]:
+        """Client keyword arguments for a model (see :func:`mock_clients`)."""
+        return mock_clients(self, llama_index=llama_index)
 
     def bodies(self) -> list[dict[str, Any]]:
         """Decoded JSON bodies of every captured request, in arrival order."""
-        return [json.loads(r.content) for r in self.requests]
+        return [request_json(r) for r in self.requests]
 
     @property
     def last(self) -> httpx2.Request:
+        """The most recent request."""
         return self.requests[-1]
 
     def last_body(self) -> dict[str, Any]:
-        return json.loads(self.last.content)
+        """The decoded JSON body of the most recent request."""
+        return request_json(self.last)
 
 
 def endpoint(
@@ -152,14 +197,26 @@ def endpoint(
     **kwargs: Any,
 ) -> Endpoint:
     """An endpoint whose sync and async clients both go through ``recorder``."""
-    return resolve_endpoint(
-        model,
-        api_key=api_key,
-        max_retries=max_retries,
-        http_client=recorder.client(),
-        http_async_client=recorder.async_client(),
-        **kwargs,
-    )
+    return resolve_endpoint(model, api_key=api_key, max_retries=max_retries, **recorder.clients(), **kwargs)
+
+
+class InFlight:
+    """Counts requests in flight and their peak (thread-safe): ``with tracker:`` around one answer."""
+
+    def __init__(self) -> None:
+        self.now = self.peak = self.total = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> InFlight:
+        with self._lock:
+            self.now += 1
+            self.total += 1
+            self.peak = max(self.peak, self.now)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self.now -= 1
 
 
 class ConcurrencyGate:
@@ -192,6 +249,7 @@ class ConcurrencyGate:
         self.finished += 1
 
     def sync_handler(self, request: httpx2.Request) -> httpx2.Response:
+        """Hold until the pool is full, then answer."""
         with self._cond:
             self._enter()
             self._cond.notify_all()
@@ -204,6 +262,7 @@ class ConcurrencyGate:
                 self._cond.notify_all()
 
     async def async_handler(self, request: httpx2.Request) -> httpx2.Response:
+        """The async counterpart of :meth:`sync_handler`."""
         self._enter()
         for _ in range(10_000):  # yield to the loop until the pool is full (bounded: never hangs)
             if self._ready():
