@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     env = _clean_env()
     if command == "test" and "--live" in rest:
-        # the network is the point here: no --block-network, no cassettes; -s shows what each check saw
+        # tests/conftest.py lifts the network block for tests/live; -s shows what each check saw
         others = [a for a in rest if a != "--live"]
         return _run(PYTHON, "-m", "pytest", "--live", "-s", "-p", "no:cacheprovider", "tests/live", *others, env=env)
     if command == "test":

@@ -64,6 +64,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if LIVE_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.live)
+            if wanted:
+                # the addopts' --block-network must not apply here: the network is the point of the suite
+                item.add_marker(pytest.mark.block_network(allowed_hosts=[".*"]))
             (kept if wanted else dropped).append(item)
         else:
             kept.append(item)
