@@ -27,6 +27,7 @@ __all__ = ["refresh_catalog"]
 _lock = threading.Lock()
 _fetched_at: dict[tuple[str, str], float] = {}
 _merged: dict[tuple[str, str], list[ModelInfo]] = {}
+_listings: dict[tuple[str, str], _listing.CachedListing] = {}
 
 
 def refresh_catalog(
@@ -66,6 +67,8 @@ def refresh_catalog(
     with _lock:
         fetched = _fetched_at.get(cache_key)
         if fetched is not None and time.monotonic() - fetched < max_age_s:
+            if persist:  # a fresh in-process answer is still saved when asked
+                _persist(_listings[cache_key], cache_dir, environ)
             return list(_merged[cache_key])
     from stackit_chutes_core._clients import sync_client_for
 
@@ -80,13 +83,16 @@ def refresh_catalog(
     merged = refresh_from_models_endpoint(
         row.name, entries, currency=row.currency, base_url=endpoint.base_url, fetched_at=fetched_at
     )
+    saved = _listing.CachedListing(row.name, endpoint.base_url, row.currency, fetched_at, tuple(entries))
     if persist:
-        directory = Path(cache_dir) if cache_dir is not None else _listing.cache_dir(environ)
-        _listing.write_cache(
-            _listing.cache_file(row.name, directory),
-            _listing.CachedListing(row.name, endpoint.base_url, row.currency, fetched_at, tuple(entries)),
-        )
+        _persist(saved, cache_dir, environ)
     with _lock:
         _fetched_at[cache_key] = time.monotonic()
         _merged[cache_key] = merged
+        _listings[cache_key] = saved
     return list(merged)
+
+
+def _persist(listing: _listing.CachedListing, cache_dir: str | Path | None, environ: Mapping[str, str] | None) -> None:
+    directory = Path(cache_dir) if cache_dir is not None else _listing.cache_dir(environ)
+    _listing.write_cache(_listing.cache_file(listing.provider, directory), listing)

@@ -92,6 +92,7 @@ def _packaged_catalog() -> Iterator[None]:
         catalog._user_rows.clear()
         _discovery._fetched_at.clear()
         _discovery._merged.clear()
+        _discovery._listings.clear()
 
     reset()
     yield
@@ -163,6 +164,17 @@ def test_a_persisted_listing_is_loaded_by_later_processes(listing: tuple[str, ty
     seen = _lookup_in_a_new_process(tmp_path, NEMO["id"])
     assert seen == {"price": "0.02", "context": 65536, "image": True, "as_of": time.strftime("%Y-%m-%d", time.gmtime())}
     assert handler.hits == ["/v1/models"]  # the later process made no request
+
+
+def test_persist_after_an_in_process_cache_hit_still_writes(
+    listing: tuple[str, type[_Listing]], tmp_path: Path
+) -> None:
+    url, handler = listing
+    refresh_catalog("chutes", base_url=url, environ={})
+    refresh_catalog("chutes", base_url=url, environ={}, persist=True, cache_dir=tmp_path)
+    assert handler.hits == ["/v1/models"]  # answered from the in-process cache...
+    saved = _listing.read_cache(_listing.cache_file("chutes", tmp_path))
+    assert saved is not None and [e["id"] for e in saved.entries] == [KIMI["id"], NEMO["id"], SPARSE["id"], BACK["id"]]
 
 
 def test_a_stale_or_corrupt_cache_is_ignored(tmp_path: Path) -> None:
