@@ -88,8 +88,9 @@ def test_core_sends_images_to_an_undocumented_text_only_model(emulator: Provider
     assert sent["messages"][0]["content"][1]["type"] == "image_url"
 
 
-def test_core_tool_rejection_becomes_capability_error(emulator: ProviderEmulator) -> None:
-    endpoint = resolve_endpoint(TOOLLESS, api_key="k", base_url=_url(emulator, TOOLLESS), max_retries=0)
+@pytest.mark.parametrize("model", [TOOLLESS, "stackit/neuralmagic/Mistral-Nemo-Instruct-2407-FP8"])
+def test_core_tool_rejection_becomes_capability_error(emulator: ProviderEmulator, model: str) -> None:
+    endpoint = resolve_endpoint(model, api_key="k", base_url=_url(emulator, model), max_retries=0)
     request = ChatRequest(
         messages=[Message(role="user", content="Weather in Berlin?")],
         tools=[ToolSpec(name="get_weather", description="Weather of a city", parameters=WEATHER)],
@@ -98,8 +99,8 @@ def test_core_tool_rejection_becomes_capability_error(emulator: ProviderEmulator
         chat(endpoint, request)
     error = caught.value
     assert isinstance(error, CapabilityError) and isinstance(error, BadRequestError)
-    assert error.status_code == 400 and error.capability == "tools" and error.model == TOOLLESS
-    assert TOOL_TEXT in str(error) and TOOLLESS in str(error)
+    assert error.status_code == 400 and error.capability == "tools" and error.model == model
+    assert TOOL_TEXT in str(error) and model in str(error)
     assert "stackit/openai/gpt-oss-120b" in error.alternatives
     assert all(name.startswith("stackit/") for name in error.alternatives)
 
