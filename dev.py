@@ -1,6 +1,7 @@
 """One entry point for developers and CI; needs only Python >= 3.10 (stdlib).
 
-    python3 dev.py demo     set up .venv and run the demo (offline from cassettes, live with keys)
+    python3 dev.py demo     run the demo (offline from cassettes, live with keys); uses .venv when it is set up,
+                            else installs only the demo's needs (the `demo` extra) into .venv-demo
     python3 dev.py test     set up .venv and run the whole test suite offline (cassettes, network blocked)
     python3 dev.py test --live
                             run only the live smoke suite (tests/live) against the real providers;
@@ -29,6 +30,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # Benchmarks get their own venv: the comparators (llama-index-llms-openai) pin openai<3.
 BENCH_VENV = ROOT / ".venv-bench"
+# The demo needs the frameworks and the cassette player, not the linters and test tools.
+DEMO_VENV = ROOT / ".venv-demo"
 
 # Replay-only and network blocking come from [tool.pytest.ini_options] addopts, so plain `pytest` agrees.
 TEST_ARGS = ["-m", "pytest"]
@@ -46,9 +49,9 @@ def ensure_venv(where: Path = VENV, extras: str = "dev") -> Path:
     if sys.version_info < (3, 10):  # noqa: UP036 (dev.py runs on any python3: say why, not crash)
         sys.exit(f"stackit-chutes needs Python >= 3.10; this is {sys.version.split()[0]}.")
     python = where / BIN.name / PYTHON.name
-    stamp_value = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp_value = _stamp_value(extras)
     stamp = where / ".installed"
-    if python.exists() and stamp.exists() and stamp.read_text() == stamp_value:
+    if _installed(where, extras):
         return python
     if not python.exists():
         print(f"creating {where} ...", flush=True)
@@ -63,6 +66,22 @@ def ensure_venv(where: Path = VENV, extras: str = "dev") -> Path:
             sys.exit("installation failed; see the pip output above")
     stamp.write_text(stamp_value)
     return python
+
+
+def _stamp_value(extras: str) -> str:
+    """What a venv's ``.installed`` stamp holds once ``extras`` of this pyproject.toml are installed."""
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+
+
+def _installed(where: Path, extras: str) -> bool:
+    stamp = where / ".installed"
+    python = where / BIN.name / PYTHON.name
+    return python.exists() and stamp.exists() and stamp.read_text() == _stamp_value(extras)
+
+
+def demo_python() -> Path:
+    """The dev venv when it is already current (it has everything), else .venv-demo with the demo extra."""
+    return PYTHON if _installed(VENV, "dev") else ensure_venv(DEMO_VENV, "demo")
 
 
 def _clean_env() -> dict[str, str]:
@@ -80,8 +99,10 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         bench_python = ensure_venv(BENCH_VENV, "all,bench")
         return _run(bench_python, "-m", "bench", *rest, env=_clean_env())
-    ensure_venv()
     env = _clean_env()
+    if command == "demo":
+        return _run(demo_python(), "-m", "demo", *rest, env=env)
+    ensure_venv()
     if command == "test" and "--live" in rest:
         # tests/conftest.py lifts the network block for tests/live; -s shows what each check saw
         others = [a for a in rest if a != "--live"]
@@ -90,8 +111,6 @@ def main(argv: list[str]) -> int:
         return _run(PYTHON, *TEST_ARGS, *rest, env=env)
     if command == "record":
         return _run(PYTHON, "-m", "pytest", "--record-mode=rewrite", "-m", "vcr", *rest, env=env)
-    if command == "demo":
-        return _run(PYTHON, "-m", "demo", *rest, env=env)
     if command == "lint":
         # Every check runs, so one report shows all problems; the exit code says whether any failed.
         codes = [

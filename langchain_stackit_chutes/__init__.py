@@ -6,8 +6,15 @@ right provider, URL and key (``STACKIT_API_KEY`` / ``CHUTES_API_KEY``).
 """
 
 import langchain_stackit_chutes._require  # noqa: F401  (first: a clear ImportError without langchain-core)
+from langchain_stackit_chutes.callbacks import StackitChutesCallbackHandler, get_stackit_chutes_callback
 from langchain_stackit_chutes.chat_models import ChatStackitChutes
 from langchain_stackit_chutes.embeddings import StackitChutesEmbeddings
 from stackit_chutes_core import __version__
 
-__all__ = ["ChatStackitChutes", "StackitChutesEmbeddings", "__version__"]
+__all__ = [
+    "ChatStackitChutes",
+    "StackitChutesCallbackHandler",
+    "StackitChutesEmbeddings",
+    "__version__",
+    "get_stackit_chutes_callback",
+]

@@ -7,8 +7,11 @@ that exceeds the context window raises :class:`StackitChutesContextOverflowError
 ``langchain_core.exceptions.ContextOverflowError``, which is what LangChain middleware such as
 ``SummarizationMiddleware`` reacts to.
 
-Configuration errors (missing key, unknown provider, capability refusals) are ``ValueError``
-subclasses raised before any request and pass through unchanged.
+Configuration errors (missing key, unknown provider, capability refusals) are raised before any
+request and pass through unchanged. They are deliberately not ``ValueError`` subclasses, so that
+pydantic does not wrap them into a ``ValidationError`` when a model is constructed; call-time
+parameter and input errors (``InvalidParameterError``, ``InvalidInputValueError``) are
+``ValueError`` subclasses, and ``InvalidInputTypeError`` is a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from stackit_chutes_core import (
     BadRequestError,
     ContextLengthExceededError,
     InternalServerError,
+    InvalidResponseError,
     NotFoundError,
     ProviderCapabilityError,
     QuotaExceededError,
     RateLimitError,
+    ResponseTooLargeError,
     StreamError,
 )
 
@@ -52,9 +57,11 @@ __all__ = [
     "StackitChutesConnectionError",
     "StackitChutesContextOverflowError",
     "StackitChutesInternalServerError",
+    "StackitChutesInvalidResponseError",
     "StackitChutesNotFoundError",
     "StackitChutesQuotaExceededError",
     "StackitChutesRateLimitError",
+    "StackitChutesResponseTooLargeError",
     "StackitChutesStreamError",
     "StackitChutesTimeoutError",
     "agen_with_langchain_errors",
@@ -106,6 +113,14 @@ class StackitChutesStreamError(StreamError, ModelAPIError):
     """A stream broke off or carried an error event."""
 
 
+class StackitChutesInvalidResponseError(InvalidResponseError, ModelAPIError):
+    """A 200 answer that is no usable answer (malformed JSON, wrong types, ragged embeddings...)."""
+
+
+class StackitChutesResponseTooLargeError(ResponseTooLargeError, ModelAPIError):
+    """The answer exceeded ``max_response_bytes``."""
+
+
 class StackitChutesTimeoutError(APITimeoutError, ModelTimeoutError):
     """The request timed out."""
 
@@ -126,6 +141,8 @@ _MAPPING: dict[type[APIError], type[APIError]] = {
     InternalServerError: StackitChutesInternalServerError,
     APIStatusError: StackitChutesAPIError,
     StreamError: StackitChutesStreamError,
+    InvalidResponseError: StackitChutesInvalidResponseError,
+    ResponseTooLargeError: StackitChutesResponseTooLargeError,
     APITimeoutError: StackitChutesTimeoutError,
     APIConnectionError: StackitChutesConnectionError,
 }

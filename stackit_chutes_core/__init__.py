@@ -32,7 +32,17 @@ from stackit_chutes_core._fallback import (
 from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES, to_image_url
 from stackit_chutes_core._params import build_chat_request, tool_choice_of
 from stackit_chutes_core._pricing import Cost, estimate_cost
+from stackit_chutes_core._selection import list_models
 from stackit_chutes_core._streaming import ChatStreamState
+from stackit_chutes_core._tracking import (
+    ModelUsage,
+    UsageLedger,
+    UsageView,
+    activate_ledger,
+    deactivate_ledger,
+    report_usage,
+    track_usage,
+)
 from stackit_chutes_core._version import __version__
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
@@ -48,18 +58,28 @@ from stackit_chutes_core.errors import (
     EmbeddingItemsError,
     InternalServerError,
     InvalidInputError,
+    InvalidInputTypeError,
+    InvalidInputValueError,
     InvalidParameterError,
+    InvalidResponseError,
     MissingAPIKeyError,
     NotFoundError,
     ProviderCapabilityError,
     QuotaExceededError,
     RateLimitError,
+    ResponseTooLargeError,
     StackitChutesError,
     StreamError,
     UnknownProviderError,
 )
 from stackit_chutes_core.providers import Provider, get_provider, known_providers, register_provider
-from stackit_chutes_core.routing import Endpoint, ModelRoute, parse_model, resolve_endpoint
+from stackit_chutes_core.routing import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Endpoint,
+    ModelRoute,
+    parse_model,
+    resolve_endpoint,
+)
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,
@@ -76,6 +96,7 @@ from stackit_chutes_core.types import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_CONTEXT_WINDOW",
     "DEFAULT_MAX_IMAGE_BYTES",
     "FALLBACK_ERRORS",
@@ -101,17 +122,22 @@ __all__ = [
     "ImagePart",
     "InternalServerError",
     "InvalidInputError",
+    "InvalidInputTypeError",
+    "InvalidInputValueError",
     "InvalidParameterError",
+    "InvalidResponseError",
     "Message",
     "MissingAPIKeyError",
     "ModelConnection",
     "ModelInfo",
     "ModelLimits",
     "ModelRoute",
+    "ModelUsage",
     "NotFoundError",
     "Provider",
     "QuotaExceededError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseFormat",
     "StackitChutesError",
     "StreamError",
@@ -122,9 +148,12 @@ __all__ = [
     "ToolSpec",
     "UnknownProviderError",
     "Usage",
+    "UsageLedger",
+    "UsageView",
     "__version__",
     "achat",
     "achat_with_fallbacks",
+    "activate_ledger",
     "aembed_items",
     "aembed_texts",
     "astream_chat",
@@ -135,17 +164,21 @@ __all__ = [
     "chat_with_fallbacks",
     "clear_client_cache",
     "cost_metadata",
+    "deactivate_ledger",
     "embed_items",
     "embed_texts",
     "estimate_cost",
     "get_provider",
     "known_providers",
+    "list_models",
     "parse_model",
     "refresh_catalog",
     "register_provider",
+    "report_usage",
     "resolve_endpoint",
     "stream_chat",
     "stream_with_fallbacks",
     "to_image_url",
     "tool_choice_of",
+    "track_usage",
 ]

@@ -15,12 +15,14 @@ from typing import Any
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._capability import apost_json, apost_stream, post_json, post_stream, refuses_images
+from stackit_chutes_core._inputs import check_messages
 from stackit_chutes_core._params import response_format_of, tool_choice_of
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
-from stackit_chutes_core.errors import APIError, CapabilityError
+from stackit_chutes_core._transport import invalid_response
+from stackit_chutes_core.errors import CapabilityError
 from stackit_chutes_core.providers import Provider
-from stackit_chutes_core.routing import Endpoint
+from stackit_chutes_core.routing import Endpoint, check_no_authorization
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatRequest,
@@ -162,6 +164,7 @@ def build_chat_body(
     endpoint: Endpoint, request: ChatRequest, *, stream: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The request body and extra headers for ``request``; raises before sending if it cannot work."""
+    check_messages(request.messages)
     _check_capabilities(endpoint, request)
     provider = endpoint.provider
     body: dict[str, Any] = {
@@ -189,6 +192,7 @@ def build_chat_body(
     if response_format is not None:
         body["response_format"] = response_format_to_wire(response_format)
     headers = dict(request.extra_headers or {})
+    check_no_authorization(headers, "extra_headers")
     if request.thinking is not None:
         body["chat_template_kwargs"] = {"enable_thinking": request.thinking, "thinking": request.thinking}
         if provider.thinking_header and request.thinking:
@@ -215,28 +219,58 @@ def _text_of(content: Any) -> str:
     return str(content)
 
 
-def _choice_result(choice: Mapping[str, Any], raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
+def _mapping(value: Any, what: str, endpoint: Endpoint, raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``value`` if it is an object (``None`` counts as empty), else an :class:`InvalidResponseError`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise invalid_response(endpoint, f"{what} is a {type(value).__name__}, not an object", raw)
+    return value
+
+
+def _optional_str(value: Any, what: str, endpoint: Endpoint, raw: Mapping[str, Any]) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise invalid_response(endpoint, f"{what} is a {type(value).__name__}, not a string", raw)
+
+
+def _tool_calls(raw_calls: Any, response_id: str | None, endpoint: Endpoint, raw: Mapping[str, Any]) -> list[ToolCall]:
+    if raw_calls is None:
+        return []
+    if not isinstance(raw_calls, list):
+        raise invalid_response(endpoint, f"message.tool_calls is a {type(raw_calls).__name__}, not a list", raw)
+    calls = []
+    for position, entry in enumerate(raw_calls):
+        where = f"tool_calls[{position}]"
+        call = _mapping(entry, where, endpoint, raw)
+        function = _mapping(call.get("function"), f"{where}.function", endpoint, raw)
+        name = _optional_str(function.get("name"), f"{where}.function.name", endpoint, raw) or ""
+        arguments = arguments_to_str(function.get("arguments"))
+        call_id = _optional_str(call.get("id"), f"{where}.id", endpoint, raw)
+        call_id = call_id or fallback_call_id(response_id, position, name, arguments)
+        calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+    return calls
+
+
+def _choice_result(entry: Any, position: int, raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
     provider = endpoint.provider
-    message = choice.get("message") or {}
-    text = _text_of(message.get("content"))
+    choice = _mapping(entry, f"choices[{position}]", endpoint, raw)
+    message = _mapping(choice.get("message"), f"choices[{position}].message", endpoint, raw)
+    content = message.get("content")
+    if content is not None and not isinstance(content, (str, list)):
+        raise invalid_response(endpoint, f"choices[{position}].message.content is a {type(content).__name__}", raw)
+    text = _text_of(content)
     reasoning = reasoning_of(message, provider)
     if reasoning is None:
         text, reasoning = split_think(text)
-    response_id = raw.get("id")
-    calls = []
-    for position, call in enumerate(message.get("tool_calls") or []):
-        function = call.get("function") or {}
-        name = function.get("name") or ""
-        arguments = arguments_to_str(function.get("arguments"))
-        call_id = call.get("id") or fallback_call_id(response_id, position, name, arguments)
-        calls.append(ToolCall(id=call_id, name=name, arguments=arguments))
+    response_id = _optional_str(raw.get("id"), "id", endpoint, raw)
     return ChatResult(
         text=text,
         reasoning=reasoning,
-        tool_calls=calls,
-        finish_reason=choice.get("finish_reason"),
+        tool_calls=_tool_calls(message.get("tool_calls"), response_id, endpoint, raw),
+        finish_reason=_optional_str(choice.get("finish_reason"), f"choices[{position}].finish_reason", endpoint, raw),
         usage=None,
-        model=raw.get("model") or endpoint.model_id,
+        model=_optional_str(raw.get("model"), "model", endpoint, raw) or endpoint.model_id,
         id=response_id,
         provider=provider.name,
         logprobs=choice.get("logprobs") or None,
@@ -248,14 +282,17 @@ def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResul
     """A non-stream ``chat.completion`` body as a :class:`ChatResult`.
 
     Parallel tool calls are kept as distinct calls in order, even when the provider numbers them
-    all ``index: 0`` (Chutes). With ``n > 1`` the further choices are in ``alternatives``.
+    all ``index: 0`` (Chutes). With ``n > 1`` the further choices are in ``alternatives``. A body of
+    the wrong shape raises :class:`InvalidResponseError`.
     """
     choices = raw.get("choices")
     if not choices:
-        raise APIError(f"the answer has no choices: {json.dumps(raw)[:300]}", provider=endpoint.provider.name, body=raw)
-    first, *others = (_choice_result(choice, raw, endpoint) for choice in choices)
+        raise invalid_response(endpoint, f"the answer has no choices: {json.dumps(raw)[:300]}", raw)
+    if not isinstance(choices, list):
+        raise invalid_response(endpoint, f"choices is a {type(choices).__name__}, not a list", raw)
+    first, *others = (_choice_result(choice, i, raw, endpoint) for i, choice in enumerate(choices))
     raw_usage = raw.get("usage")
-    first.usage = Usage.from_wire(raw_usage)
+    first.usage = Usage.from_wire(raw_usage, provider=endpoint.provider.name, model=endpoint.model_id)
     first.raw_usage = raw_usage if isinstance(raw_usage, Mapping) else None
     first.raw = raw
     first.alternatives = others

@@ -20,7 +20,14 @@ from stackit_chutes_core._pricing import estimate_cost
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import CapabilityError
 from stackit_chutes_core.providers import get_provider
-from stackit_chutes_core.routing import Endpoint, ModelRoute, Purpose, parse_model, resolve_endpoint
+from stackit_chutes_core.routing import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Endpoint,
+    ModelRoute,
+    Purpose,
+    parse_model,
+    resolve_endpoint,
+)
 from stackit_chutes_core.types import Usage
 
 __all__ = ["DEFAULT_CONTEXT_WINDOW", "ModelConnection", "ModelLimits", "cost_metadata"]
@@ -42,6 +49,7 @@ _SETTINGS = (
     "default_headers",
     "timeout",
     "max_retries",
+    "max_response_bytes",
     "http_client",
     "http_async_client",
 )
@@ -106,6 +114,8 @@ class ModelConnection:
     default_headers: Mapping[str, str] | None = None
     timeout: float | None = None
     max_retries: int = 2
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Cap on one answer's body (see :attr:`Endpoint.max_response_bytes`)."""
     http_client: Any = field(default=None, repr=False, compare=False)
     http_async_client: Any = field(default=None, repr=False, compare=False)
 
@@ -166,6 +176,7 @@ class ModelConnection:
             default_headers=self.default_headers,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            max_response_bytes=self.max_response_bytes,
             http_client=self.http_client,
             http_async_client=self.http_async_client,
             route=route,

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openai import Omit
-
 from stackit_chutes_core import _listing
 from stackit_chutes_core._transport import _options, translate_error
 from stackit_chutes_core.catalog import ModelInfo, refresh_from_models_endpoint
@@ -62,6 +60,8 @@ def refresh_catalog(
             raise
         # Public listing: a placeholder key, and no Authorization header is sent at all.
         endpoint = resolve_endpoint(f"{row.name}/models-listing", api_key="unused", base_url=base_url, environ=environ)
+        from openai import Omit  # imported on the first request only
+
         headers = {"Authorization": Omit()}
     cache_key = (row.name, endpoint.base_url)
     with _lock:

@@ -22,16 +22,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from stackit_chutes_core import catalog
 from stackit_chutes_core._capability import apost_json, post_json, refuses_images
+from stackit_chutes_core._inputs import check_embedding_items, check_texts
+from stackit_chutes_core._tracking import report_usage
+from stackit_chutes_core._transport import invalid_response
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import (
-    APIError,
     CapabilityError,
     EmbeddingItemsError,
     InvalidInputError,
@@ -163,25 +165,57 @@ def build_messages_body(
     return body
 
 
-def _vector(value: Any) -> list[float]:
-    if isinstance(value, str):  # base64 little-endian float32, should a server ignore encoding_format
-        raw = base64.b64decode(value)
-        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    if isinstance(value, list):  # already the decoded JSON list: no per-element copy
-        return value
-    return [float(x) for x in value]
+def _vector(value: Any, position: int, endpoint: Endpoint) -> list[float]:
+    """One embedding as floats; anything that is not a flat list of numbers is rejected."""
+    try:
+        if isinstance(value, str):  # base64 little-endian float32, should a server ignore encoding_format
+            raw = base64.b64decode(value, validate=True)
+            if len(raw) % 4:
+                raise ValueError(f"{len(raw)} bytes of base64 float32 data")
+            return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+        if isinstance(value, list):  # already the decoded JSON list: checked in C (sum), not copied
+            sum(value)
+            return value
+        raise ValueError(f"a {type(value).__name__}" if value is not None else "missing")
+    except (TypeError, ValueError) as exc:
+        what = "non-numeric values" if isinstance(exc, TypeError) else exc
+        raise invalid_response(endpoint, f"data[{position}].embedding is not a vector of numbers ({what})") from None
 
 
-def _vectors_of(raw: dict[str, Any], expected: int, endpoint: Endpoint) -> tuple[list[list[float]], Usage | None]:
-    data = raw.get("data") or []
-    if len(data) != expected:
-        raise APIError(
-            f"expected {expected} embeddings, the provider returned {len(data)}",
-            provider=endpoint.provider.name,
-            body={k: v for k, v in raw.items() if k != "data"},
-        )
-    ordered = sorted(data, key=lambda d: d.get("index", 0))
-    return [_vector(d["embedding"]) for d in ordered], Usage.from_wire(raw.get("usage"))
+def _vectors_of(
+    raw: dict[str, Any], expected: int, endpoint: Endpoint, dimensions: int | None = None
+) -> tuple[list[list[float]], Usage | None]:
+    """The vectors of an embeddings answer in input order, validated.
+
+    One vector per input, each ``index`` exactly once, all of one size (``dimensions`` if asked for).
+    """
+    data = raw.get("data")
+    summary = {k: v for k, v in raw.items() if k != "data"}
+    if not isinstance(data, list) or len(data) != expected:
+        got = len(data) if isinstance(data, list) else f"a {type(data).__name__}"
+        raise invalid_response(endpoint, f"expected {expected} embeddings, the provider returned {got}", summary)
+    slots: list[list[float] | None] = [None] * expected
+    for position, item in enumerate(data):
+        index = item.get("index") if isinstance(item, Mapping) else None
+        if type(index) is not int or not 0 <= index < expected or slots[index] is not None:
+            problem = "a duplicate" if type(index) is int and 0 <= index < expected else "missing or out of range"
+            raise invalid_response(endpoint, f"data[{position}].index {index!r} is {problem}", summary)
+        slots[index] = _vector(item.get("embedding"), position, endpoint)
+    vectors = [v for v in slots if v is not None]
+    _check_sizes(vectors, dimensions, endpoint)
+    return vectors, Usage.from_wire(raw.get("usage"), provider=endpoint.provider.name, model=endpoint.model_id)
+
+
+def _check_sizes(vectors: Sequence[list[float]], dimensions: int | None, endpoint: Endpoint) -> None:
+    if not vectors:
+        return
+    size = dimensions or len(vectors[0])
+    for position, vector in enumerate(vectors):
+        if len(vector) != size or not vector:
+            asked = f" (asked for dimensions={dimensions})" if dimensions else ""
+            raise invalid_response(
+                endpoint, f"embedding {position} has {len(vector)} dimensions, expected {size}{asked}"
+            )
 
 
 def _sum_usage(usages: Sequence[Usage | None]) -> Usage | None:
@@ -210,10 +244,16 @@ def _thread_map(run: Callable[[_T], _R], args: Sequence[_T], max_concurrency: in
 
 
 def _joined(endpoint: Endpoint, results: Sequence[tuple[list[list[float]], Usage | None]]) -> EmbeddingResult:
-    """Batch results in order as one result."""
-    return EmbeddingResult(
-        [v for vectors, _ in results for v in vectors], _sum_usage([u for _, u in results]), endpoint.model_id
-    )
+    """Batch results in order as one result (one vector size across batches), reported to the usage ledgers.
+
+    Every successful embedding call ends here exactly once, so this is where cost tracking sees it
+    (LangChain embeddings fire no callback a handler could count).
+    """
+    vectors = [v for batch, _ in results for v in batch]
+    _check_sizes(vectors, None, endpoint)
+    usage = _sum_usage([u for _, u in results])
+    report_usage(endpoint.route.qualified_name, usage, "embedding", requests=len(results))
+    return EmbeddingResult(vectors, usage, endpoint.model_id)
 
 
 def _text_plan(
@@ -244,6 +284,7 @@ def embed_texts(
     ``role="query"`` applies the model's query instruction; ``instruction`` overrides it (``False``
     disables it).
     """
+    check_texts(texts)
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
@@ -257,7 +298,7 @@ def embed_texts(
 
     def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
         return _vectors_of(
-            post_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions)), len(batch), endpoint
+            post_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions)), len(batch), endpoint, dimensions
         )
 
     return _joined(endpoint, _thread_map(run, batches, max_concurrency))
@@ -279,6 +320,7 @@ async def aembed_texts(
     ``limiter``: a semaphore shared with other concurrent calls (one overall limit, e.g. for
     batches gathered by a framework); it replaces ``max_concurrency`` when given.
     """
+    check_texts(texts)
     _check_dimensions(endpoint, dimensions)
     if not texts:
         return EmbeddingResult([], None, endpoint.model_id)
@@ -298,7 +340,7 @@ async def aembed_texts(
     async def run(batch: Sequence[str]) -> tuple[list[list[float]], Usage | None]:
         async with limit:
             raw = await apost_json(endpoint, _PATH, build_input_body(endpoint, batch, dimensions))
-        return _vectors_of(raw, len(batch), endpoint)
+        return _vectors_of(raw, len(batch), endpoint, dimensions)
 
     return _joined(endpoint, await asyncio.gather(*(run(b) for b in _batches(prepared, batch_size))))
 
@@ -311,7 +353,9 @@ def _collect(
         if len(failures) == len(outcomes) and len({type(e) for e in failures.values()}) == 1:
             raise failures[0]  # one cause for everything (bad key, wrong model): raise it as is
         partial = [None if isinstance(o, BaseException) else o[0] for o in outcomes]
-        raise EmbeddingItemsError(provider=endpoint.provider.name, failures=failures, partial=partial)
+        raise EmbeddingItemsError(
+            provider=endpoint.provider.name, model=endpoint.model_id, failures=failures, partial=partial
+        )
     return _joined(endpoint, [([o[0]], o[1]) for o in outcomes if not isinstance(o, BaseException)])
 
 
@@ -332,6 +376,7 @@ def embed_items(
     when some items fail. ``on_item_done(index)`` is called as each item finishes (succeeded or
     failed), from a worker thread, e.g. to advance a progress bar.
     """
+    check_embedding_items(items)
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
     system = _instruction(endpoint.route.info, role, instruction)
@@ -339,7 +384,7 @@ def embed_items(
     def run(index: int) -> tuple[list[float], Usage | None] | BaseException:
         try:
             body = build_messages_body(endpoint, items[index], system, dimensions)
-            vectors, usage = _vectors_of(post_json(endpoint, _PATH, body), 1, endpoint)
+            vectors, usage = _vectors_of(post_json(endpoint, _PATH, body), 1, endpoint, dimensions)
         except Exception as exc:
             return exc
         finally:
@@ -367,6 +412,7 @@ async def aembed_items(
     ``limiter``: a semaphore shared with other concurrent calls (one overall limit); it replaces
     ``max_concurrency`` when given.
     """
+    check_embedding_items(items)
     _check_dimensions(endpoint, dimensions)
     _check_images(endpoint, items, allow_unverified_images)
     system = _instruction(endpoint.route.info, role, instruction)
@@ -377,7 +423,7 @@ async def aembed_items(
             body = build_messages_body(endpoint, items[index], system, dimensions)
             async with limit:
                 raw = await apost_json(endpoint, _PATH, body)
-            vectors, usage = _vectors_of(raw, 1, endpoint)
+            vectors, usage = _vectors_of(raw, 1, endpoint, dimensions)
         except Exception as exc:
             return exc
         finally:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stackit_chutes_core._reasoning import ThinkTagSplitter, reasoning_of
-from stackit_chutes_core.errors import StreamError
+from stackit_chutes_core.errors import InvalidResponseError, StreamError
 from stackit_chutes_core.types import (
     ChatDelta,
     ChatResult,
@@ -123,7 +123,7 @@ class ChatStreamState:
     def process(self, chunk: Mapping[str, Any]) -> ChatDelta | None:
         """Normalise one raw chunk; ``None`` when it carries nothing to emit (e.g. usage only)."""
         if chunk.get("usage"):
-            self._usage = Usage.from_wire(chunk["usage"])
+            self._usage = Usage.from_wire(chunk["usage"], provider=self._provider.name, model=self._endpoint.model_id)
         delta = ChatDelta()
         if not self._announced and (chunk.get("model") or chunk.get("id")):
             self._model = chunk.get("model") or self._endpoint.model_id
@@ -131,8 +131,13 @@ class ChatStreamState:
             delta.model, delta.id = self._model, self._id
             self._announced = True
         choices = chunk.get("choices") or ()
+        if not isinstance(choices, (list, tuple)):
+            raise self._invalid(f"choices is a {type(choices).__name__}, not a list", chunk)
         for choice in choices[:1]:
-            raw_delta = choice.get("delta") or {}
+            raw_delta = choice.get("delta") if isinstance(choice, Mapping) else None
+            if not isinstance(choice, Mapping) or not isinstance(raw_delta or {}, Mapping):
+                raise self._invalid("choices[0] and its delta must be objects", chunk)
+            raw_delta = raw_delta or {}
             reasoning = reasoning_of(raw_delta, self._provider) or ""
             # Reasoning in its own field: any content held for a bare "</think>" is plain answer text.
             text = self._splitter.release() if reasoning else ""
@@ -142,7 +147,10 @@ class ChatStreamState:
                 text += fed
                 reasoning += tagged
             delta.text, delta.reasoning = text, reasoning
-            delta.tool_calls = self._tool_deltas(raw_delta.get("tool_calls"))
+            raw_calls = raw_delta.get("tool_calls")
+            if raw_calls is not None and not isinstance(raw_calls, list):
+                raise self._invalid(f"delta.tool_calls is a {type(raw_calls).__name__}, not a list", chunk)
+            delta.tool_calls = self._tool_deltas(raw_calls)
             delta.logprobs = choice.get("logprobs") or None
             if choice.get("finish_reason"):
                 delta.finish_reason = self._finish_reason = choice["finish_reason"]
@@ -152,6 +160,14 @@ class ChatStreamState:
         if delta.text or delta.reasoning or delta.tool_calls or delta.finish_reason or delta.model or delta.logprobs:
             return delta
         return None
+
+    def _invalid(self, problem: str, chunk: Mapping[str, Any]) -> InvalidResponseError:
+        return InvalidResponseError(
+            f"the stream sent an unusable chunk: {problem}",
+            provider=self._provider.name,
+            model=self._endpoint.model_id,
+            body=dict(chunk),
+        )
 
     def _record(self, delta: ChatDelta) -> None:
         if delta.text:
@@ -166,6 +182,7 @@ class ChatStreamState:
                 "the stream ended before the model finished (no finish_reason); "
                 "the provider may have hit an error mid-stream",
                 provider=self._provider.name,
+                model=self._endpoint.model_id,
             )
         text, reasoning = self._splitter.flush()
         delta = ChatDelta(text=text, reasoning=reasoning, usage=self._usage)

@@ -9,21 +9,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from stackit_chutes_core._clients import async_client_for, sync_client_for
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    InvalidResponseError,
+    ResponseTooLargeError,
     StreamError,
     error_from_response,
+    parse_error_body,
 )
 from stackit_chutes_core.routing import Endpoint
 
-__all__ = ["apost_json", "apost_stream", "post_json", "post_stream", "translate_error"]
+if TYPE_CHECKING:  # the SDK (and httpx2) load on the first request, not at import (CLI start-up time)
+    import openai
+
+__all__ = [
+    "apost_json",
+    "apost_stream",
+    "decode_answer",
+    "invalid_response",
+    "post_json",
+    "post_stream",
+    "translate_error",
+]
 
 
 def _response_body(exc: openai.APIStatusError) -> Any:
@@ -39,26 +51,57 @@ def _response_body(exc: openai.APIStatusError) -> Any:
         return text
 
 
-def translate_error(exc: BaseException, provider: str) -> BaseException:
-    """Map an ``openai`` SDK exception to this package's hierarchy (others pass through)."""
+def translate_error(exc: BaseException, provider: str, model: str | None = None) -> BaseException:
+    """Map an ``openai`` SDK exception to this package's hierarchy, naming ``provider`` and ``model``.
+
+    Exceptions that are not about the call pass through unchanged.
+    """
     if isinstance(exc, APIError):
         return exc
+    import openai  # already loaded: a request raised this
+
+    from stackit_chutes_core._bounds import ResponseTooLarge
+
+    if isinstance(exc, ResponseTooLarge):
+        return ResponseTooLargeError(
+            f"{exc}; raise max_response_bytes if such answers are expected",
+            provider=provider,
+            model=model,
+            limit=exc.limit,
+        )
     if isinstance(exc, openai.APIStatusError):
         return error_from_response(
             provider=provider,
+            model=model,
             status_code=exc.status_code,
             body=_response_body(exc),
             headers=dict(exc.response.headers),
         )
     if isinstance(exc, openai.APITimeoutError):
-        return APITimeoutError(f"request timed out: {exc}", provider=provider)
+        return APITimeoutError(f"request timed out: {exc}", provider=provider, model=model)
     if isinstance(exc, openai.APIConnectionError):
-        return APIConnectionError(f"connection failed: {exc}", provider=provider)
-    if isinstance(exc, openai.APIError):  # an error event inside a stream
-        return StreamError(exc.message, provider=provider, body=exc.body)
-    if isinstance(exc, json.JSONDecodeError):
-        return StreamError(f"the provider sent invalid JSON: {exc}", provider=provider)
+        return APIConnectionError(f"connection failed: {exc}", provider=provider, model=model)
+    if isinstance(exc, openai.APIError):  # an error event inside a stream (framed or Chutes' raw line)
+        message, code, _ = parse_error_body({"error": exc.body})
+        return StreamError(message or exc.message, provider=provider, model=model, code=code, body=exc.body)
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):  # decoding a stream event
+        what = "JSON nested too deeply to parse" if isinstance(exc, RecursionError) else exc
+        return StreamError(f"the provider sent invalid JSON: {what}", provider=provider, model=model)
     return exc
+
+
+def _sdk() -> Any:
+    """The ``openai`` module (already imported by the pooled client this call uses)."""
+    import openai
+
+    return openai
+
+
+def _httpx_response() -> Any:
+    """``httpx2.Response``: the SDK hands back the raw answer, which :func:`decode_answer` checks."""
+    import httpx2
+
+    return httpx2.Response
 
 
 def _options(headers: Mapping[str, str] | None) -> Any:
@@ -69,13 +112,13 @@ def _options(headers: Mapping[str, str] | None) -> Any:
 def post_json(
     endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """POST ``body`` and return the decoded JSON answer."""
+    """POST ``body`` and return the decoded JSON answer (an object; anything else is rejected)."""
     client = sync_client_for(endpoint)
     try:
-        result = client.post(path, body=dict(body), cast_to=object, options=_options(headers))
+        response = client.post(path, body=dict(body), cast_to=_httpx_response(), options=_options(headers))
     except Exception as exc:
-        raise translate_error(exc, endpoint.provider.name) from exc
-    return _expect_object(result, endpoint)
+        raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
+    return decode_answer(response.content, endpoint)
 
 
 async def apost_json(
@@ -84,17 +127,34 @@ async def apost_json(
     """Async :func:`post_json`."""
     client = async_client_for(endpoint)
     try:
-        result = await client.post(path, body=dict(body), cast_to=object, options=_options(headers))
+        response = await client.post(path, body=dict(body), cast_to=_httpx_response(), options=_options(headers))
     except Exception as exc:
-        raise translate_error(exc, endpoint.provider.name) from exc
-    return _expect_object(result, endpoint)
+        raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
+    return decode_answer(response.content, endpoint)
 
 
-def _expect_object(result: Any, endpoint: Endpoint) -> dict[str, Any]:
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def invalid_response(endpoint: Endpoint, problem: str, body: Any = None) -> InvalidResponseError:
+    """The typed error for a 200 answer that is no usable answer."""
+    return InvalidResponseError(
+        f"the answer is unusable: {problem}", provider=endpoint.provider.name, model=endpoint.model_id, body=body
+    )
+
+
+def decode_answer(content: bytes, endpoint: Endpoint) -> dict[str, Any]:
+    """Parse a response body: strict JSON (no ``NaN``/``Infinity``), UTF-8, an object at the top."""
+    try:
+        result = json.loads(content, parse_constant=_no_constants)
+    except RecursionError:
+        raise invalid_response(endpoint, "JSON nested too deeply to parse", content[:200]) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        raise invalid_response(endpoint, f"not valid JSON ({exc})", content[:200]) from None
     if not isinstance(result, dict):
-        raise APIError(
-            f"expected a JSON object, got {type(result).__name__}: {str(result)[:200]!r}",
-            provider=endpoint.provider.name,
+        raise invalid_response(
+            endpoint, f"expected a JSON object, got {type(result).__name__}: {str(result)[:200]!r}", result
         )
     return result
 
@@ -112,14 +172,14 @@ def post_stream(
             cast_to=object,
             options=_options(headers),
             stream=True,
-            stream_cls=openai.Stream[object],
+            stream_cls=_sdk().Stream[object],
         )
         with stream:
             for event in stream:
                 if isinstance(event, dict):
                     yield event
     except Exception as exc:
-        raise translate_error(exc, provider) from exc
+        raise translate_error(exc, provider, endpoint.model_id) from exc
 
 
 async def apost_stream(
@@ -135,11 +195,11 @@ async def apost_stream(
             cast_to=object,
             options=_options(headers),
             stream=True,
-            stream_cls=openai.AsyncStream[object],
+            stream_cls=_sdk().AsyncStream[object],
         )
         async with stream:
             async for event in stream:
                 if isinstance(event, dict):
                     yield event
     except Exception as exc:
-        raise translate_error(exc, provider) from exc
+        raise translate_error(exc, provider, endpoint.model_id) from exc

@@ -10,10 +10,15 @@
     │   ├── CapabilityError                 the model cannot do this (e.g. images to a text-only model)
     │   │   └── ProviderCapabilityError     ... and the provider said so (also a BadRequestError, below)
     │   └── InvalidInputError               unusable input (unsupported image format, oversize image, ...)
+    │       ├── InvalidInputTypeError       ... of the wrong type (a str for a list, None); also a TypeError
+    │       ├── InvalidInputValueError      ... with an unsendable value (empty, lone surrogate); also a ValueError
     │       └── InvalidParameterError       a call parameter that cannot be sent (also a ValueError)
     └── APIError                            the provider did not answer as asked
         ├── APIConnectionError              network failure; APITimeoutError is a subclass
         ├── StreamError                     a stream broke off or carried an error event
+        ├── ResponseTooLargeError           the answer exceeded ``max_response_bytes`` (never retried)
+        ├── InvalidResponseError            a 200 answer that is no usable answer (bad JSON or UTF-8, wrong
+        │                                   types, NaN or absurd usage, missing/ragged embeddings, ...)
         ├── EmbeddingItemsError             some multimodal items failed; carries each index and cause
         └── APIStatusError                  an HTTP error status; carries status, code, body
             ├── BadRequestError             400 (and 422); ProviderCapabilityError is one too
@@ -25,7 +30,8 @@
             └── InternalServerError         5xx
 
 Every :class:`APIError` names the provider and, where the provider said so, the machine-readable
-``code``, the ``retry_after`` delay in seconds and Chutes' ``quota_reset`` timestamp. The
+``code``, the ``retry_after`` delay in seconds (``Retry-After`` seconds or HTTP-date, clamped to
+``[0, MAX_RETRY_AFTER_S]``) and Chutes' ``quota_reset`` timestamp. The
 provider bodies come in four shapes (vLLM nested ``{"error": {...}}``, vLLM legacy flat
 ``{"object": "error", ...}``, FastAPI ``{"detail": str | {...}}`` and empty), all parsed by
 :func:`error_from_response`.
@@ -33,8 +39,11 @@ provider bodies come in four shapes (vLLM nested ``{"error": {...}}``, vLLM lega
 
 from __future__ import annotations
 
+import email.utils
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 __all__ = [
@@ -50,12 +59,17 @@ __all__ = [
     "EmbeddingItemsError",
     "InternalServerError",
     "InvalidInputError",
+    "InvalidInputTypeError",
+    "InvalidInputValueError",
     "InvalidParameterError",
+    "InvalidResponseError",
+    "MAX_RETRY_AFTER_S",
     "MissingAPIKeyError",
     "NotFoundError",
     "ProviderCapabilityError",
     "QuotaExceededError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "StackitChutesError",
     "StreamError",
     "UnknownProviderError",
@@ -67,7 +81,22 @@ __all__ = [
 
 
 class StackitChutesError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    Every error pickles with all its attributes (worker pools send errors back to the parent), whatever
+    its constructor's signature.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore_error(cls: type[StackitChutesError], args: tuple[Any, ...], state: dict[str, Any]) -> StackitChutesError:
+    """Rebuild a pickled error without calling its constructor (which may want keyword-only fields)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(StackitChutesError):
@@ -118,6 +147,18 @@ class InvalidInputError(ConfigurationError):
     """An input cannot be sent (unsupported image format, oversize image, empty input, ...)."""
 
 
+class InvalidInputTypeError(InvalidInputError, TypeError):
+    """An input of the wrong type, raised at call time before any request (also a ``TypeError``)."""
+
+
+class InvalidInputValueError(InvalidInputError, ValueError):
+    """An input value that cannot be sent, raised at call time before any request (also a ``ValueError``).
+
+    A ``ValueError`` only here, at call time: configuration errors are not, so that pydantic does not
+    wrap them when a framework model is built.
+    """
+
+
 class InvalidParameterError(InvalidInputError, ValueError):
     """A call parameter that cannot be sent (an unknown ``tool_choice`` form, a tool name that is not bound).
 
@@ -126,13 +167,19 @@ class InvalidParameterError(InvalidInputError, ValueError):
 
 
 class APIError(StackitChutesError):
-    """The provider did not answer as asked."""
+    """The provider did not answer as asked.
+
+    ``provider`` and ``model`` (the model id sent on the wire) say who failed, ``message`` what the
+    provider said (or what went wrong on the way), ``body`` the provider's error body as received;
+    ``str()`` shows all three as ``[provider status] model <id>: <message>``.
+    """
 
     def __init__(
         self,
         message: str,
         *,
         provider: str,
+        model: str | None = None,
         status_code: int | None = None,
         code: str | int | None = None,
         retry_after: float | None = None,
@@ -142,6 +189,7 @@ class APIError(StackitChutesError):
     ) -> None:
         self.message = message
         self.provider = provider
+        self.model = model
         self.status_code = status_code
         self.code = code
         self.retry_after = retry_after
@@ -149,7 +197,8 @@ class APIError(StackitChutesError):
         self.body = body
         self.request_id = request_id
         status = f" {status_code}" if status_code is not None else ""
-        super().__init__(f"[{provider}{status}] {message}")
+        subject = f"model {model}: " if model else ""
+        super().__init__(f"[{provider}{status}] {subject}{message}")
 
 
 class APIConnectionError(APIError):
@@ -162,6 +211,28 @@ class APITimeoutError(APIConnectionError):
 
 class StreamError(APIError):
     """A streamed response broke off or carried an error event mid-stream."""
+
+
+class InvalidResponseError(APIError):
+    """The provider answered 200, but not with a usable answer; nothing of it is passed on.
+
+    Covers bodies that are not JSON or not UTF-8, ``NaN``/``Infinity``, nesting too deep to parse,
+    fields of the wrong type (``choices``, ``tool_calls``, ``embedding``), usage counts that are not
+    non-negative integers of a sane size, and embeddings with missing/duplicate ``index`` or ragged
+    or unexpected dimensions. ``body`` holds (a prefix of) what was received.
+    """
+
+
+class ResponseTooLargeError(APIError):
+    """The answer's body exceeded the endpoint's ``max_response_bytes``; the read was stopped there.
+
+    ``limit`` is the cap in bytes. Raise the cap (``resolve_endpoint(..., max_response_bytes=...)``)
+    if such answers are expected.
+    """
+
+    def __init__(self, message: str, *, provider: str, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(message, provider=provider, **kwargs)
 
 
 class EmbeddingItemsError(APIError):
@@ -177,6 +248,7 @@ class EmbeddingItemsError(APIError):
         provider: str,
         failures: Mapping[int, BaseException],
         partial: Sequence[list[float] | None],
+        model: str | None = None,
     ) -> None:
         self.failures = dict(failures)
         self.partial = list(partial)
@@ -184,6 +256,7 @@ class EmbeddingItemsError(APIError):
         super().__init__(
             f"{len(self.failures)} of {len(self.partial)} embedding items failed: {detail}",
             provider=provider,
+            model=model,
         )
 
 
@@ -277,18 +350,48 @@ def _code(source: Mapping[str, Any]) -> str | int | None:
     return code if isinstance(code, (str, int)) else None
 
 
+MAX_RETRY_AFTER_S = 120.0
+"""Cap on :attr:`APIError.retry_after`: the longest server-directed wait the ``openai`` SDK honours
+between its own retries (it raises at once on a longer one), so no caller is told to sleep longer."""
+
+
+def _seconds(value: str) -> float | None:
+    """A ``Retry-After`` value in seconds: delta-seconds (floats tolerated) or an HTTP-date."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return (when - datetime.now(timezone.utc)).total_seconds()
+
+
 def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """``retry-after-ms``, else ``retry-after`` (seconds or HTTP-date), clamped to ``[0, MAX_RETRY_AFTER_S]``.
+
+    A value that is not a number (``NaN``, garbage) counts as absent; negative and past dates mean
+    "now" (0); absurdly large or infinite ones are clamped, never passed on as they came.
+    """
     if not headers:
         return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+    for name, to_seconds in (("retry-after-ms", _milliseconds), ("retry-after", _seconds)):
         value = headers.get(name)
-        if value is None:
+        seconds = to_seconds(value.strip()) if value is not None else None
+        if seconds is None or math.isnan(seconds):
             continue
-        try:
-            return float(value) * scale
-        except ValueError:
-            continue
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
     return None
+
+
+def _milliseconds(value: str) -> float | None:
+    try:
+        return float(value) / 1000.0
+    except ValueError:
+        return None
 
 
 def error_from_response(
@@ -297,8 +400,9 @@ def error_from_response(
     status_code: int,
     body: Any,
     headers: Mapping[str, str] | None = None,
+    model: str | None = None,
 ) -> APIStatusError:
-    """Build the typed error for an HTTP error answer of ``provider``."""
+    """Build the typed error for an HTTP error answer of ``provider`` to a request for ``model``."""
     message, code, quota_reset = parse_error_body(body)
     if not message:
         if status_code in (401, 403):
@@ -331,6 +435,7 @@ def error_from_response(
     return cls(
         message,
         provider=provider,
+        model=model,
         status_code=status_code,
         code=code,
         retry_after=_parse_retry_after(headers),
@@ -349,16 +454,12 @@ class ProviderCapabilityError(CapabilityError, BadRequestError):
     that has the capability can trigger on it).
     """
 
-    def __init__(
-        self, message: str, *, capability: str, model: str, alternatives: Sequence[str] = (), **api: Any
-    ) -> None:
+    def __init__(self, message: str, *, capability: str, alternatives: Sequence[str] = (), **api: Any) -> None:
         self.capability = capability
         """``"tools"``, ``"image_input"`` or ``"embeddings"``."""
-        self.model = model
-        """The routing string of the model that refused."""
         self.alternatives = tuple(alternatives)
-        """Catalog models of the same provider that have the capability."""
-        super().__init__(message, **api)
+        """Routing names of catalog models of the same provider that have the capability."""
+        super().__init__(message, **api)  # ``model`` stays the id sent on the wire, as on every APIError
 
 
 # Texts of "capability missing" answers: vLLM's OpenAI server (tool parser not enabled; pooling API
@@ -399,7 +500,8 @@ def as_capability_error(
 ) -> APIStatusError:
     """``error`` as a :class:`ProviderCapabilityError` when it means "capability missing", else itself.
 
-    ``alternatives_for(capability)`` names catalog models that have the capability (for the message).
+    ``model`` is the routing name used in the message; ``alternatives_for(capability)`` names catalog
+    models that have the capability.
     """
     status = error.status_code or 0
     capability = missing_capability(error.message)
@@ -414,9 +516,9 @@ def as_capability_error(
     return ProviderCapabilityError(
         message,
         capability=capability,
-        model=model,
         alternatives=alternatives,
         provider=error.provider,
+        model=error.model,
         status_code=error.status_code,
         code=error.code,
         retry_after=error.retry_after,

@@ -12,6 +12,7 @@ variable is ever read, and explicit credentials are only used for the provider t
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,9 +26,12 @@ from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError, UnknownProviderError
 from stackit_chutes_core.providers import Provider, get_provider, known_providers
 
-__all__ = ["Endpoint", "ModelRoute", "Purpose", "parse_model", "resolve_endpoint"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "Endpoint", "ModelRoute", "Purpose", "parse_model", "resolve_endpoint"]
 
 Purpose = Literal["chat", "embeddings"]
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Largest response body accepted by default (64 MiB), far above any chat or embeddings answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,12 @@ class Endpoint:
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     timeout: float | None = None
     max_retries: int = 2
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Cap on one response body; a larger answer raises ``ResponseTooLargeError`` (not retried).
+
+    Together with :attr:`timeout`, which bounds each attempt as a whole (also a body trickled byte by
+    byte), it applies to the clients this package builds; a user-supplied ``http_client`` keeps its
+    own limits."""
     http_client: Any = field(default=None, compare=False, repr=False)
     """User-owned sync HTTP client handed to the ``openai`` SDK (e.g. for a custom transport)."""
     http_async_client: Any = field(default=None, compare=False, repr=False)
@@ -130,16 +140,31 @@ class Endpoint:
 
     @property
     def client_key(self) -> tuple[Any, ...]:
-        """What makes two endpoints share one pooled client."""
+        """What makes two endpoints share one pooled client (the key only as a SHA-256 digest)."""
         return (
             self.base_url,
-            self.api_key.get_secret_value(),
+            hashlib.sha256(self.api_key.get_secret_value().encode("utf-8", "surrogatepass")).hexdigest(),
             tuple(sorted(self.headers.items())),
             self.timeout,
             self.max_retries,
+            self.max_response_bytes,
             id(self.http_client),
             id(self.http_async_client),
         )
+
+
+def check_no_authorization(headers: Mapping[str, str], where: str) -> None:
+    """Refuse an ``Authorization`` header (any case): the provider key is the only credential sent.
+
+    Letting it through would silently replace the key (or send two), possibly carrying one
+    provider's credential to the other; pass ``api_key=...`` instead.
+    """
+    for name in headers:
+        if isinstance(name, str) and name.strip().lower() == "authorization":
+            raise ConfigurationError(
+                f"{where} must not set {name!r}: the provider key is sent as 'Authorization: Bearer <api_key>' "
+                "and a header of that name would replace or duplicate it. Pass api_key=... instead."
+            )
 
 
 def _env(environ: Mapping[str, str], name: str | None) -> str | None:
@@ -160,6 +185,7 @@ def resolve_endpoint(
     default_headers: Mapping[str, str] | None = None,
     timeout: float | None = None,
     max_retries: int = 2,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     http_client: Any = None,
     http_async_client: Any = None,
     environ: Mapping[str, str] | None = None,
@@ -170,8 +196,13 @@ def resolve_endpoint(
     ``api_key`` and ``base_url`` are explicit overrides. With ``credentials_for`` set they apply only
     when the model routes to that provider, so switching a STACKIT-configured model to ``chutes/...``
     at run time never sends the STACKIT key (or URL) to Chutes; the other provider's environment
-    variables are used instead. ``route`` skips routing when the caller already has it.
+    variables are used instead. ``route`` skips routing when the caller already has it. An
+    ``Authorization`` entry in ``default_headers`` (any case) raises :class:`ConfigurationError`: the
+    key is only ever sent as ``api_key``. ``timeout`` bounds each attempt as a whole and
+    ``max_response_bytes`` each answer's size (see :class:`Endpoint`).
     """
+    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+        raise ConfigurationError(f"max_response_bytes must be a positive integer, got {max_response_bytes!r}.")
     environ = os.environ if environ is None else environ
     route = route or parse_model(model, provider)
     chosen = route.provider
@@ -195,6 +226,7 @@ def resolve_endpoint(
         raise ConfigurationError(f"Base URL {url!r} for provider {chosen.name!r} must start with http(s)://.")
 
     headers = {**chosen.default_headers, **(default_headers or {})}
+    check_no_authorization(headers, "default_headers")
     return Endpoint(
         route=route,
         purpose=purpose,
@@ -203,6 +235,7 @@ def resolve_endpoint(
         headers=MappingProxyType(headers),
         timeout=timeout,
         max_retries=max_retries,
+        max_response_bytes=max_response_bytes,
         http_client=http_client,
         http_async_client=http_async_client,
     )

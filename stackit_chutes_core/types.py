@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from stackit_chutes_core.errors import InvalidResponseError
+
 __all__ = [
     "ChatDelta",
     "ChatRequest",
@@ -172,23 +174,57 @@ class Usage:
     cached_input_tokens: int | None = None
 
     @classmethod
-    def from_wire(cls, raw: Mapping[str, Any] | None) -> Usage | None:
-        """Parse an OpenAI-style ``usage`` object (``None`` in, ``None`` out)."""
+    def from_wire(
+        cls, raw: Mapping[str, Any] | None, *, provider: str = "unknown", model: str | None = None
+    ) -> Usage | None:
+        """Parse an OpenAI-style ``usage`` object (``None`` in, ``None`` out).
+
+        Counts must be non-negative integers below ``MAX_USAGE_TOKENS`` (integral floats such as
+        ``12.0`` are accepted); anything else (strings, ``NaN``, negatives, absurd sizes, a non-object)
+        raises :class:`~stackit_chutes_core.errors.InvalidResponseError` naming ``provider``/``model``,
+        so that no cost is ever computed from garbage.
+        """
         if not raw:
             return None
-        prompt = int(raw.get("prompt_tokens") or 0)
-        completion = int(raw.get("completion_tokens") or 0)
-        prompt_details = raw.get("prompt_tokens_details") or {}
-        completion_details = raw.get("completion_tokens_details") or {}
-        cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
-        reasoning = completion_details.get("reasoning_tokens") if isinstance(completion_details, Mapping) else None
+        try:
+            if not isinstance(raw, Mapping):
+                raise ValueError(f"usage is a {type(raw).__name__}, not an object")
+            prompt = _count(raw, "prompt_tokens") or 0
+            completion = _count(raw, "completion_tokens") or 0
+            total = _count(raw, "total_tokens")
+            prompt_details = raw.get("prompt_tokens_details") or {}
+            completion_details = raw.get("completion_tokens_details") or {}
+            cached = _count(prompt_details, "cached_tokens") if isinstance(prompt_details, Mapping) else None
+            reasoning = (
+                _count(completion_details, "reasoning_tokens") if isinstance(completion_details, Mapping) else None
+            )
+        except ValueError as exc:
+            raise InvalidResponseError(
+                f"the answer is unusable: {exc}", provider=provider, model=model, body=raw
+            ) from None
         return cls(
             input_tokens=prompt,
             output_tokens=completion,
-            total_tokens=int(raw.get("total_tokens") or prompt + completion),
-            reasoning_tokens=int(reasoning) if reasoning is not None else None,
-            cached_input_tokens=int(cached) if cached is not None else None,
+            total_tokens=total or prompt + completion,
+            reasoning_tokens=reasoning,
+            cached_input_tokens=cached,
         )
+
+
+MAX_USAGE_TOKENS = 10**9
+"""More tokens than any single call can use; a usage count above it is treated as garbage."""
+
+
+def _count(raw: Mapping[str, Any], name: str) -> int | None:
+    """A usage count: ``None`` if absent, else a non-negative int below :data:`MAX_USAGE_TOKENS`."""
+    value = raw.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if type(value) is not int or not 0 <= value < MAX_USAGE_TOKENS:
+        raise ValueError(f"usage.{name} must be a non-negative token count, got {value!r}")
+    return value
 
 
 @dataclass(slots=True)

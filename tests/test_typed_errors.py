@@ -37,3 +37,22 @@ def test_missing_key_names_the_variable(
     with pytest.raises(core.MissingAPIKeyError, match="CHUTES_API_KEY") as caught:
         build(model)
     assert caught.value.env_vars == ("CHUTES_API_KEY",)
+
+
+def test_every_error_pickles_with_its_attributes() -> None:
+    """Process pools send a worker's error back to the parent by pickling it."""
+    import pickle
+
+    from stackit_chutes_core import errors
+
+    rate = errors.error_from_response(
+        provider="chutes", status_code=429, body={"detail": "busy"}, headers={}, model="m"
+    )
+    missing = errors.MissingAPIKeyError("chutes", ("CHUTES_API_KEY",))
+    unknown = errors.UnknownProviderError("stackt", ("stackit", "chutes"), "stackit")
+    for error in (rate, missing, unknown, errors.CapabilityError("no images")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert vars(copy) == vars(error)
+    assert pickle.loads(pickle.dumps(rate)).model == "m"

@@ -38,15 +38,20 @@ PNG_URI = (
 )
 
 
-def vector_for(text: str) -> list[float]:
-    """A deterministic, exactly representable vector for a text (float32-safe)."""
-    return [float(len(text)), float(sum(map(ord, text)) % 997), 0.5]
+def vector_for(text: str, dimensions: int | None = None) -> list[float]:
+    """A deterministic, exactly representable vector for a text (float32-safe).
+
+    Like a real server, it honours a requested ``dimensions`` (the client checks the size).
+    """
+    vector = [float(len(text)), float(sum(map(ord, text)) % 997), 0.5]
+    return vector if dimensions is None else (vector + [0.0] * dimensions)[:dimensions]
 
 
 def input_answer(request: httpx2.Request, *, reverse: bool = True) -> httpx2.Response:
     """An ``input`` answer, with ``data`` deliberately out of order."""
     body = json.loads(request.content)
-    data = [{"index": i, "object": "embedding", "embedding": vector_for(t)} for i, t in enumerate(body["input"])]
+    size = body.get("dimensions")
+    data = [{"index": i, "object": "embedding", "embedding": vector_for(t, size)} for i, t in enumerate(body["input"])]
     if reverse:
         data.reverse()
     n = len(body["input"])
@@ -75,11 +80,12 @@ def messages_text(body: dict[str, Any]) -> str:
 
 def messages_answer(request: httpx2.Request) -> httpx2.Response:
     body = json.loads(request.content)
+    vector = vector_for(messages_text(body), body.get("dimensions"))
     return json_response(
         {
             "object": "list",
             "model": body["model"],
-            "data": [{"index": 0, "object": "embedding", "embedding": vector_for(messages_text(body))}],
+            "data": [{"index": 0, "object": "embedding", "embedding": vector}],
             "usage": {"prompt_tokens": 5, "total_tokens": 5},
         }
     )
@@ -275,7 +281,7 @@ def test_messages_body_exactly_as_providers_md() -> None:
         "dimensions": 1024,
     }
     assert str(recorder.last.url) == "https://api.openai-compat.model-serving.eu01.onstackit.cloud/v1/embeddings"
-    assert result.vectors == [vector_for("[img]optional caption")]
+    assert result.vectors == [vector_for("[img]optional caption", 1024)]
 
 
 def test_image_only_item_matches_vllm_example() -> None:

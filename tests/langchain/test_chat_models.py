@@ -600,7 +600,13 @@ def test_token_counting_is_offline() -> None:
 def test_public_api() -> None:
     import langchain_stackit_chutes as package
 
-    assert package.__all__ == ["ChatStackitChutes", "StackitChutesEmbeddings", "__version__"]
+    assert package.__all__ == [
+        "ChatStackitChutes",
+        "StackitChutesCallbackHandler",
+        "StackitChutesEmbeddings",
+        "__version__",
+        "get_stackit_chutes_callback",
+    ]
     assert package.__version__ == core.__version__
     assert json.loads(json.dumps(ChatStackitChutes(model=GPT_OSS)._identifying_params))["model"] == GPT_OSS
 
@@ -616,3 +622,12 @@ def test_missing_langchain_core_names_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert "pip install 'stackit-chutes[langchain]'" in out.stdout
+
+
+def test_invalid_answers_raise_langchain_typed_twins() -> None:
+    from langchain_core.exceptions import ModelAPIError
+
+    http = Recorder([json_response({"id": "x", "object": "chat.completion", "choices": "not-a-list"})])
+    with pytest.raises(core.InvalidResponseError) as info:
+        ChatStackitChutes(model=GPT_OSS, max_retries=0, **http.clients()).invoke("hi")
+    assert isinstance(info.value, ModelAPIError)

@@ -34,12 +34,17 @@ def _embeddings_reply(request: httpx2.Request) -> httpx2.Response:
     import json
 
     body = json.loads(request.read())
+    size = body.get("dimensions")  # honoured like a real server: the client checks the size
+
+    def vector(text: str) -> list[float]:
+        return _vector_for(text) if size is None else (_vector_for(text) + [0.0] * size)[:size]
+
     if "input" in body:
-        data = [{"index": i, "object": "embedding", "embedding": _vector_for(t)} for i, t in enumerate(body["input"])]
+        data = [{"index": i, "object": "embedding", "embedding": vector(t)} for i, t in enumerate(body["input"])]
         data.reverse()  # the server may answer out of order; data[i].index is what counts
     else:
         text = json.dumps(body["messages"])
-        data = [{"index": 0, "object": "embedding", "embedding": _vector_for(text)}]
+        data = [{"index": 0, "object": "embedding", "embedding": vector(text)}]
     return json_response(
         {"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 1, "total_tokens": 1}}
     )

@@ -22,7 +22,12 @@ from tests.llama_index._helpers import CHAT_MODELS, EMBED_MODELS
 
 
 def test_exports() -> None:
-    assert llama_index_stackit_chutes.__all__ == ["StackitChutes", "StackitChutesEmbedding", "__version__"]
+    assert llama_index_stackit_chutes.__all__ == [
+        "StackitChutes",
+        "StackitChutesCostHandler",
+        "StackitChutesEmbedding",
+        "__version__",
+    ]
     assert llama_index_stackit_chutes.__version__ == __version__
 
 

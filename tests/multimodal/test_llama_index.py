@@ -301,6 +301,7 @@ class TestPartialFailure:
 
         model = _model(
             api_key="k",
+            dimensions=None,  # the mock answers 2-d vectors; a requested size would be checked
             embed_batch_size=2,
             num_workers=2,
             max_retries=0,

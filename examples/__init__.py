@@ -1,0 +1,1 @@
+"""Runnable examples; ``python -m examples NAME [--offline|--live|--record]`` (see examples/README.md)."""
