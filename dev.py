@@ -3,6 +3,9 @@
     python3 dev.py demo     run the demo (offline from cassettes, live with keys); uses .venv when it is set up,
                             else installs only the demo's needs (the `demo` extra) into .venv-demo
     python3 dev.py test     set up .venv and run the whole test suite offline (cassettes, network blocked)
+    python3 dev.py test --live
+                            run only the live smoke suite (tests/live) against the real providers;
+                            each provider is skipped unless STACKIT_API_KEY / CHUTES_API_KEY is set
     python3 dev.py record   re-record the cassettes: live where STACKIT_API_KEY / CHUTES_API_KEY are set,
                             otherwise from the provider emulator in tests/emulator
     python3 dev.py bench    set up .venv-bench and run the benchmarks in bench/ against the emulator
@@ -100,6 +103,10 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return _run(demo_python(), "-m", "demo", *rest, env=env)
     ensure_venv()
+    if command == "test" and "--live" in rest:
+        # tests/conftest.py lifts the network block for tests/live; -s shows what each check saw
+        others = [a for a in rest if a != "--live"]
+        return _run(PYTHON, "-m", "pytest", "--live", "-s", "-p", "no:cacheprovider", "tests/live", *others, env=env)
     if command == "test":
         return _run(PYTHON, *TEST_ARGS, *rest, env=env)
     if command == "record":

@@ -61,6 +61,9 @@ def configure_environment(base_urls: dict[str, str]) -> None:
     os.environ["CHUTES_EMBEDDINGS_BASE_URL"] = base_urls["chutes_embeddings"]
     os.environ["STACKIT_API_KEY"] = API_KEY
     os.environ["CHUTES_API_KEY"] = API_KEY
+    # The emulator has no per-minute budget; the catalog's (gpt-oss: 30 requests/min) would pace the
+    # client benchmarks. The paced scenario sets its budgets explicitly.
+    os.environ["STACKIT_CHUTES_RATE_LIMITS"] = "off"
 
 
 async def close_core_async_clients() -> None:

@@ -23,6 +23,7 @@ EXAMPLES = (
     "image_search_langchain",
     "image_search_llamaindex",
     "cost_tracking",
+    "fallbacks",
 )
 
 

@@ -24,7 +24,7 @@ def money(total_cost: dict[str, Decimal]) -> str:
 
 
 def langchain_part() -> None:
-    """Embeddings and chat on STACKIT (EUR) plus a streamed Chutes answer (USD), counted in one block."""
+    """Embeddings and chat on STACKIT plus a streamed Chutes answer, counted in one block (per currency)."""
     with get_stackit_chutes_callback() as cb:
         store = InMemoryVectorStore.from_texts(DOCS, StackitChutesEmbeddings(model=EMBED))
         context = store.similarity_search("Which currency does STACKIT bill in?", k=1)[0].page_content

@@ -42,6 +42,7 @@ from stackit_chutes_core import (
     InternalServerError,
     InvalidResponseError,
     NotFoundError,
+    ProviderCapabilityError,
     QuotaExceededError,
     RateLimitError,
     ResponseTooLargeError,
@@ -52,6 +53,7 @@ __all__ = [
     "StackitChutesAPIError",
     "StackitChutesAuthenticationError",
     "StackitChutesBadRequestError",
+    "StackitChutesCapabilityError",
     "StackitChutesConnectionError",
     "StackitChutesContextOverflowError",
     "StackitChutesInternalServerError",
@@ -75,6 +77,10 @@ class StackitChutesContextOverflowError(ContextLengthExceededError, ContextOverf
 
 class StackitChutesBadRequestError(BadRequestError, ModelInvalidRequestError):
     """HTTP 400/422: the provider rejected the request."""
+
+
+class StackitChutesCapabilityError(ProviderCapabilityError, ModelInvalidRequestError):
+    """HTTP 400: the provider refused because the model lacks a capability (tools, images, ...)."""
 
 
 class StackitChutesAuthenticationError(AuthenticationError, ModelAuthenticationError):
@@ -126,6 +132,7 @@ class StackitChutesConnectionError(APIConnectionError, ModelConnectionError):
 # Most specific core class first: the first match along the raised error's MRO wins.
 _MAPPING: dict[type[APIError], type[APIError]] = {
     ContextLengthExceededError: StackitChutesContextOverflowError,
+    ProviderCapabilityError: StackitChutesCapabilityError,
     BadRequestError: StackitChutesBadRequestError,
     AuthenticationError: StackitChutesAuthenticationError,
     QuotaExceededError: StackitChutesQuotaExceededError,

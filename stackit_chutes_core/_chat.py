@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._capability import apost_json, apost_stream, post_json, post_stream, refuses_images
 from stackit_chutes_core._inputs import check_messages
 from stackit_chutes_core._params import response_format_of, tool_choice_of
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
-from stackit_chutes_core._transport import apost_json, apost_stream, invalid_response, post_json, post_stream
+from stackit_chutes_core._transport import invalid_response
 from stackit_chutes_core.errors import CapabilityError
 from stackit_chutes_core.providers import Provider
 from stackit_chutes_core.routing import Endpoint, check_no_authorization
@@ -102,6 +103,7 @@ def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
 
 
 def _check_capabilities(endpoint: Endpoint, request: ChatRequest) -> None:
+    """Refuse before sending only on documented, dated catalog facts (see ``_capability``)."""
     info = endpoint.route.info
     if info is None:
         return
@@ -111,17 +113,18 @@ def _check_capabilities(endpoint: Endpoint, request: ChatRequest) -> None:
         if not isinstance(message.content, (str, type(None)))
         for part in message.content
     )
-    if has_image and not info.capabilities.image_input:
+    if has_image and refuses_images(info):
         vision = [m.qualified_name for m in catalog.all_models(info.provider, "chat") if m.capabilities.image_input]
         raise CapabilityError(
-            f"Model {info.qualified_name!r} does not accept images (text only, per the catalog). "
+            f"Model {info.qualified_name!r} does not accept images (text only, per {info.source}, {info.as_of}). "
             f"Models of {info.provider} that do: {', '.join(vision) or 'none known'}."
         )
     effort = request.reasoning_effort
-    if effort is not None and info.capabilities.reasoning_effort and effort not in info.capabilities.reasoning_effort:
+    allowed = info.capabilities.reasoning_effort
+    if effort is not None and allowed and effort not in allowed and info.documents("reasoning_effort"):
         raise CapabilityError(
             f"reasoning_effort={effort!r} is not accepted by {info.qualified_name!r}; "
-            f"use one of {', '.join(info.capabilities.reasoning_effort)}."
+            f"use one of {', '.join(allowed)} (per {info.source}, {info.as_of})."
         )
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from stackit_chutes_core import catalog
+from stackit_chutes_core._capability import refuses_images
 from stackit_chutes_core._inputs import check_embedding_items, check_texts
 from stackit_chutes_core._tracking import report_usage
 from stackit_chutes_core._transport import invalid_response
@@ -120,21 +121,15 @@ def _check_dimensions(endpoint: Endpoint, dimensions: int | None) -> None:
 
 
 def _check_images(endpoint: Endpoint, items: Sequence[EmbeddingItem], allow_unverified: bool) -> None:
-    if not any(item.image_url for item in items):
-        return
+    """Refuse images only for a row documented (and dated) as text-only; the user's flag overrides."""
     info = endpoint.route.info
-    if info is None and allow_unverified:
-        return
-    if info is not None and info.capabilities.image_input:
+    if info is None or allow_unverified or not any(item.image_url for item in items) or not refuses_images(info):
         return
     able = [m.qualified_name for m in catalog.all_models(kind="embedding") if m.capabilities.image_input]
-    what = (
-        f"Model {info.qualified_name!r} embeds text only"
-        if info
-        else (f"Model {endpoint.route.qualified_name!r} is not in the catalog, so it is not known to accept images")
+    raise CapabilityError(
+        f"Model {info.qualified_name!r} embeds text only (per {info.source}, {info.as_of}). Embedding models "
+        f"that accept images: {', '.join(able)}. If it does accept them, pass allow_unverified_images=True."
     )
-    hint = "" if info else " If it does, pass allow_unverified_images=True."
-    raise CapabilityError(f"{what}. Embedding models that accept images: {', '.join(able)}.{hint}")
 
 
 def build_input_body(endpoint: Endpoint, texts: Sequence[str], dimensions: int | None = None) -> dict[str, Any]:

@@ -5,8 +5,8 @@ generated); Chutes answers 429s without ``Retry-After``. Fanning bulk work out a
 and relying on retries produces 429 storms, so the core paces itself:
 
 * **Budgets** come from :func:`set_rate_limits` (the adapters' ``requests_per_minute=`` /
-  ``tokens_per_minute=``) or from the catalog row's ``rate_limits`` when it has them; unknown means off
-  (no pacing, the SDK's own retries as before).
+  ``tokens_per_minute=``) or from the catalog row's ``rate_limits`` when it has them (not with
+  ``STACKIT_CHUTES_RATE_LIMITS=off``); unknown means off (no pacing, the SDK's own retries as before).
 * **One limiter per (provider, key hash, model)**, shared by every object in the process using
   them; thread-safe; async waits are ``asyncio.sleep`` (the loop never blocks); reset in forked
   children.
@@ -61,7 +61,8 @@ UTILISATION = 0.98
 OUTPUT_TOKEN_WEIGHT = 5
 """STACKIT counts generated tokens five times against tokens-per-minute."""
 MAX_RATE_LIMITED_RETRIES = 20
-"""429 answers retried per request while a limiter paces it (each retry waits for a new slot)."""
+"""429 answers retried per request while a limiter paces it (each retry waits for a new slot);
+none with ``max_retries=0``."""
 _DECREASE = 0.95
 _RECOVER = 0.1
 _MIN_FACTOR = 0.05
@@ -200,7 +201,13 @@ def _key(endpoint: Endpoint) -> tuple[str, str, str]:
 
 
 def catalog_limits(endpoint: Endpoint) -> RateLimits | None:
-    """The catalog row's documented budgets, when the row carries them (``rate_limits``)."""
+    """The catalog row's documented budgets, when the row carries them (``rate_limits``).
+
+    ``STACKIT_CHUTES_RATE_LIMITS=off`` ignores them (explicit budgets still apply): for a quota
+    above the documented one, or for replays and emulators that answer at once.
+    """
+    if os.environ.get("STACKIT_CHUTES_RATE_LIMITS", "").strip().lower() in ("off", "0", "false", "no"):
+        return None
     info = endpoint.route.info
     raw = getattr(info, "rate_limits", None) if info is not None else None
     if raw is None:
@@ -308,7 +315,7 @@ def _decide(
     """After a failed attempt: the delay before retrying it, or re-raise."""
     if isinstance(exc, RateLimitError):
         limiter.rejected(tokens, exc.retry_after)
-        if attempt >= MAX_RATE_LIMITED_RETRIES:
+        if endpoint.max_retries == 0 or attempt >= MAX_RATE_LIMITED_RETRIES:  # max_retries=0: never retry
             raise exc
         return 0.0  # the next slot from the (slowed) limiter is the delay
     if isinstance(exc, (InternalServerError, APIConnectionError)) and other < endpoint.max_retries:

@@ -4,31 +4,40 @@ The catalog is packaged data (``data/catalog.json``) covering every model of the
 pages the project was seeded from, plus the providers' current models. It never blocks a model: an id
 the catalog does not know still works, and :func:`lookup` simply answers ``None`` ("unknown").
 
-Chutes' catalog changes monthly, so :func:`refresh_from_models_endpoint` merges a live ``GET /models``
-listing over the packaged rows at run time (never at import).
+Every row names its ``source`` and ``as_of`` date, and which facts the source states (``documented``):
+the package refuses a request before sending only on documented, dated facts, and otherwise lets the
+provider decide. Chutes' catalog changes monthly, so :func:`refresh_from_models_endpoint` (and
+``refresh_catalog``) merges a live ``GET /models`` listing over the packaged rows at run time, never at
+import; a listing persisted with ``refresh_catalog(..., persist=True)`` is merged lazily at the first
+lookup of a later process while fresh. Rows declared with :func:`register_model` always win.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from typing import Any, Literal
 
 ModelKind = Literal["chat", "embedding"]
-ModelStatus = Literal["active", "deprecated", "retired"]
+ModelStatus = Literal["active", "deprecated", "retired", "unlisted"]
+"""``unlisted``: absent from the provider's latest public listing (kept so old ids still resolve)."""
 
 __all__ = [
     "Capabilities",
     "ModelInfo",
     "Price",
+    "RateLimits",
     "all_models",
     "lookup",
     "refresh_from_models_endpoint",
+    "register_model",
     "resolve_alias",
+    "unregister_model",
 ]
 
 
@@ -49,6 +58,8 @@ class Capabilities:
     reasoning_in_content: bool = False
     """Reasoning arrives inside ``content`` as ``<think>...</think>``, possibly without the opening
     tag (R1-style models whose chat template opens it in the prompt)."""
+    json_mode: bool = False
+    """Honours ``response_format`` of type ``json_object`` (Chutes' ``json_mode`` feature)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +67,30 @@ class Price:
     """Price per one million tokens, in the currency the provider bills in."""
 
     input: Decimal
+    """Price of one million prompt tokens."""
     output: Decimal
+    """Price of one million generated tokens (0 for embeddings, which bill input tokens only)."""
     currency: str
-    """ISO 4217 code: STACKIT bills in ``EUR``, Chutes in ``USD``."""
+    """ISO 4217 code of the currency the *source* states (not necessarily the billing currency:
+    STACKIT bills in EUR, but the only public per-token figures are models.dev's USD)."""
+    source: str = ""
+    """Where the figures come from."""
+    as_of: str | None = None
+    """ISO date of the source."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """A provider's per-model rate limits, as documented (STACKIT: per project and model)."""
+
+    requests_per_minute: int | None = None
+    """Requests per minute; ``None`` when not documented."""
+    tokens_per_minute: int | None = None
+    """Tokens per minute; STACKIT counts ``prompt + 5 x generated`` tokens (prompt only for embeddings)."""
+    source: str = ""
+    """Where the figures come from."""
+    as_of: str | None = None
+    """ISO date of the source."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +121,21 @@ class ModelInfo:
     replacement: str | None = None
     """For deprecated/retired models: the id the provider recommends instead."""
     notes: str = ""
+    source: str = ""
+    """Where this row's facts come from (documents, listings, captures), for auditing."""
+    as_of: str | None = None
+    """ISO date of the newest evidence behind the row."""
+    documented: frozenset[str] = frozenset()
+    """Facts the source states explicitly (``input_modalities``, ``tools``, ``structured_output``,
+    ``json_mode``, ``reasoning``, ``reasoning_effort``, ``context_window``, ``max_output_tokens``,
+    ``price``); others are inferred or defaults. Requests are refused before sending only on
+    documented, dated facts: see :meth:`documents`."""
+    rate_limits: RateLimits | None = None
+    """Documented per-model rate limits, read by the rate limiter; ``None`` when unknown."""
+
+    def documents(self, fact: str) -> bool:
+        """Whether ``fact`` is stated by a dated source (and may therefore refuse a request)."""
+        return self.as_of is not None and fact in self.documented
 
     @property
     def qualified_name(self) -> str:
@@ -99,15 +146,38 @@ class ModelInfo:
 _lock = threading.Lock()
 _rows: dict[tuple[str, str], ModelInfo] | None = None
 _aliases: dict[tuple[str, str], str] = {}
+_user_rows: dict[tuple[str, str], ModelInfo] = {}
 
 
 def _decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def _price_from_json(price: Mapping[str, Any] | None) -> Price | None:
+    if not price:
+        return None
+    return Price(
+        _decimal(price["input"]),
+        _decimal(price["output"]),
+        price["currency"],
+        source=price.get("source", ""),
+        as_of=price.get("as_of"),
+    )
+
+
+def _limits_from_json(limits: Mapping[str, Any] | None) -> RateLimits | None:
+    if not limits:
+        return None
+    return RateLimits(
+        requests_per_minute=limits.get("requests_per_minute"),
+        tokens_per_minute=limits.get("tokens_per_minute"),
+        source=limits.get("source", ""),
+        as_of=limits.get("as_of"),
+    )
+
+
 def _row_from_json(raw: Mapping[str, Any]) -> ModelInfo:
     caps = raw.get("capabilities", {})
-    price = raw.get("price")
     return ModelInfo(
         provider=raw["provider"],
         id=raw["id"],
@@ -122,16 +192,21 @@ def _row_from_json(raw: Mapping[str, Any]) -> ModelInfo:
             image_input=bool(caps.get("image_input", False)),
             reasoning_effort=tuple(caps.get("reasoning_effort", ())),
             reasoning_in_content=bool(caps.get("reasoning_in_content", False)),
+            json_mode=bool(caps.get("json_mode", False)),
         ),
         input_modalities=tuple(raw.get("input_modalities", ("text",))),
         embedding_dimensions=raw.get("embedding_dimensions"),
         accepts_dimensions=bool(raw.get("accepts_dimensions", False)),
         query_instruction=raw.get("query_instruction"),
         document_instruction=raw.get("document_instruction"),
-        price=(Price(_decimal(price["input"]), _decimal(price["output"]), price["currency"]) if price else None),
+        price=_price_from_json(raw.get("price")),
         status=raw.get("status", "active"),
         replacement=raw.get("replacement"),
         notes=raw.get("notes", ""),
+        source=raw.get("source", ""),
+        as_of=raw.get("as_of"),
+        documented=frozenset(raw.get("documented", ())),
+        rate_limits=_limits_from_json(raw.get("rate_limits")),
     )
 
 
@@ -147,8 +222,44 @@ def _load() -> dict[tuple[str, str], ModelInfo]:
                     rows[(info.provider, info.id)] = info
                     for alias in info.aliases:
                         _aliases[(info.provider, alias)] = info.id
+                _apply_cached_listings(rows)
                 _rows = rows
     return _rows
+
+
+def _apply_cached_listings(rows: dict[tuple[str, str], ModelInfo]) -> None:
+    """Merge listings an earlier ``refresh_catalog(..., persist=True)`` saved, when still fresh.
+
+    Runs once, at the first lookup (never at import, never over the network).
+    """
+    from stackit_chutes_core import _listing
+
+    try:
+        files = sorted(_listing.cache_dir().glob("catalog-*.json"))
+    except OSError:
+        return
+    for path in files:
+        listing = _listing.read_cache(path)
+        if listing is not None:
+            for info in _listing.merge_entries(rows, listing):
+                rows[(info.provider, info.id)] = info
+
+
+def register_model(info: ModelInfo) -> None:
+    """Declare a model (or override a catalog row) for this process.
+
+    A registered row always wins: lookups return it, and ``refresh_catalog`` never overwrites it.
+    Use it to state a capability the catalog lacks, e.g.
+    ``register_model(replace(lookup("chutes", m), capabilities=replace(caps, image_input=True)))``.
+    """
+    with _lock:
+        _user_rows[(info.provider, info.id)] = info
+
+
+def unregister_model(provider: str, model_id: str) -> None:
+    """Drop a row added by :func:`register_model` (the catalog's own row, if any, shows again)."""
+    with _lock:
+        _user_rows.pop((provider, model_id), None)
 
 
 def resolve_alias(provider: str, model_id: str) -> str:
@@ -160,77 +271,48 @@ def resolve_alias(provider: str, model_id: str) -> str:
 def lookup(provider: str, model_id: str) -> ModelInfo | None:
     """Return the catalog row for a model, or ``None`` when the catalog does not know it."""
     rows = _load()
-    return rows.get((provider, resolve_alias(provider, model_id)))
+    real = resolve_alias(provider, model_id)
+    return _user_rows.get((provider, real)) or rows.get((provider, real))
 
 
 def all_models(provider: str | None = None, kind: ModelKind | None = None) -> list[ModelInfo]:
     """Every known model, optionally filtered by provider and kind, in catalog order."""
     rows = _load()
     with _lock:
-        snapshot = list(rows.values())
+        snapshot = {**rows, **_user_rows}
     return [
         info
-        for info in snapshot
+        for info in snapshot.values()
         if (provider is None or info.provider == provider) and (kind is None or info.kind == kind)
     ]
 
 
-def _live_price(pricing: Mapping[str, Any], currency: str) -> Price | None:
-    prompt, completion = pricing.get("prompt"), pricing.get("completion")
-    if prompt is None or completion is None:
-        return None
-    try:
-        return Price(_decimal(prompt), _decimal(completion), currency)
-    except ArithmeticError:  # decimal.InvalidOperation on a malformed number
-        return None
-
-
-def _merge_live_entry(provider: str, entry: Mapping[str, Any], currency: str) -> ModelInfo | None:
-    model_id = entry.get("id")
-    if not isinstance(model_id, str) or not model_id:
-        return None
-    # Live ids are real ids: look them up exactly, never through an alias.
-    known = _load().get((provider, model_id))
-    base = known or ModelInfo(provider=provider, id=model_id, kind="chat")
-    caps = base.capabilities
-    features = entry.get("supported_features")
-    if features:
-        names = set(features)
-        caps = replace(
-            caps,
-            tools="tools" in names,
-            structured_output="structured_outputs" in names,
-            reasoning="reasoning" in names,
-        )
-    live_modalities = entry.get("input_modalities")
-    modalities = tuple(live_modalities) if live_modalities else base.input_modalities
-    if live_modalities:
-        caps = replace(caps, image_input="image" in modalities)
-    context = entry.get("context_length") or entry.get("max_model_len")
-    return replace(
-        base,
-        context_window=int(context) if context else base.context_window,
-        max_output_tokens=entry.get("max_output_length") or base.max_output_tokens,
-        capabilities=caps,
-        input_modalities=modalities,
-        price=_live_price(entry.get("pricing") or {}, currency) or base.price,
-    )
-
-
 def refresh_from_models_endpoint(
-    provider: str, entries: Iterable[Mapping[str, Any]], *, currency: str
+    provider: str,
+    entries: Iterable[Mapping[str, Any]],
+    *,
+    currency: str,
+    base_url: str = "",
+    fetched_at: float | None = None,
 ) -> list[ModelInfo]:
     """Merge a provider's live ``GET /models`` entries into the in-memory catalog.
 
     Fields the listing carries (context length, features, modalities, prices) override the packaged
-    row; fields it lacks keep their packaged value. Returns the merged rows.
+    row and become documented facts dated by the fetch; fields it lacks keep their packaged value.
+    Rows set with :func:`register_model` are never overwritten. Returns the merged rows.
     """
+    from stackit_chutes_core import _listing
+
     rows = _load()
-    merged: list[ModelInfo] = []
-    for entry in entries:
-        info = _merge_live_entry(provider, entry, currency)
-        if info is not None:
-            with _lock:
-                rows[(provider, info.id)] = info
-            merged.append(info)
+    listing = _listing.CachedListing(
+        provider=provider,
+        base_url=base_url,
+        currency=currency,
+        fetched_at=time.time() if fetched_at is None else fetched_at,
+        entries=tuple(entries),
+    )
+    merged = list(_listing.merge_entries(rows, listing))
+    with _lock:
+        for info in merged:
+            rows[(provider, info.id)] = info
     return merged

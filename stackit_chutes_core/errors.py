@@ -8,6 +8,7 @@
     │   ├── UnknownProviderError            "foo/model": names the known providers, suggests the closest
     │   ├── MissingAPIKeyError              no key: names the environment variable to set
     │   ├── CapabilityError                 the model cannot do this (e.g. images to a text-only model)
+    │   │   └── ProviderCapabilityError     ... and the provider said so (also a BadRequestError, below)
     │   └── InvalidInputError               unusable input (unsupported image format, oversize image, ...)
     │       ├── InvalidInputTypeError       ... of the wrong type (a str for a list, None); also a TypeError
     │       ├── InvalidInputValueError      ... with an unsendable value (empty, lone surrogate); also a ValueError
@@ -20,7 +21,7 @@
         │                                   types, NaN or absurd usage, missing/ragged embeddings, ...)
         ├── EmbeddingItemsError             some multimodal items failed; carries each index and cause
         └── APIStatusError                  an HTTP error status; carries status, code, body
-            ├── BadRequestError             400 (and 422)
+            ├── BadRequestError             400 (and 422); ProviderCapabilityError is one too
             │   └── ContextLengthExceededError   the prompt exceeds the model's context window
             ├── AuthenticationError         401, and 403 (STACKIT answers a bad key with an empty 403)
             ├── QuotaExceededError          402: Chutes balance/quota; never retried
@@ -41,7 +42,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -65,13 +66,16 @@ __all__ = [
     "MAX_RETRY_AFTER_S",
     "MissingAPIKeyError",
     "NotFoundError",
+    "ProviderCapabilityError",
     "QuotaExceededError",
     "RateLimitError",
     "ResponseTooLargeError",
     "StackitChutesError",
     "StreamError",
     "UnknownProviderError",
+    "as_capability_error",
     "error_from_response",
+    "missing_capability",
     "parse_error_body",
 ]
 
@@ -132,7 +136,11 @@ class MissingAPIKeyError(ConfigurationError):
 
 
 class CapabilityError(ConfigurationError):
-    """The model cannot do what was asked (according to the catalog)."""
+    """The model cannot do what was asked.
+
+    Raised before sending only on a documented, dated catalog fact; otherwise the request is sent and
+    the provider's own "capability missing" answer arrives as :class:`ProviderCapabilityError`.
+    """
 
 
 class InvalidInputError(ConfigurationError):
@@ -434,4 +442,87 @@ def error_from_response(
         quota_reset=quota_reset,
         body=body,
         request_id=request_id,
+    )
+
+
+class ProviderCapabilityError(CapabilityError, BadRequestError):
+    """The provider refused a request because the model lacks a capability.
+
+    Both a :class:`CapabilityError` (so one ``except`` covers refusals before and after sending) and
+    a :class:`BadRequestError` carrying the provider's status and message (so retry and fallback
+    filters that look at :class:`APIStatusError` see a non-retryable 4xx, and a fallback to a model
+    that has the capability can trigger on it).
+    """
+
+    def __init__(self, message: str, *, capability: str, alternatives: Sequence[str] = (), **api: Any) -> None:
+        self.capability = capability
+        """``"tools"``, ``"image_input"`` or ``"embeddings"``."""
+        self.alternatives = tuple(alternatives)
+        """Routing names of catalog models of the same provider that have the capability."""
+        super().__init__(message, **api)  # ``model`` stays the id sent on the wire, as on every APIError
+
+
+# Texts of "capability missing" answers: vLLM's OpenAI server (tool parser not enabled; pooling API
+# on a generative model; images to a text-only model) and common gateway phrasings.
+_CAPABILITY_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("tools", ("tool choice requires --enable-auto-tool-choice", "does not support tool", "tools are not supported")),
+    ("embeddings", ("does not support embeddings api", "does not support the embeddings api")),
+    (
+        "image_input",
+        (
+            "is not a multimodal model",
+            "does not support image",
+            "images are not supported",
+            "image input is not supported",
+        ),
+    ),
+)
+_CAPABILITY_TEXT = {
+    "tools": "tool calling",
+    "embeddings": "the embeddings API",
+    "image_input": "image input",
+}
+
+
+def missing_capability(message: str | None) -> str | None:
+    """The capability a provider message says is missing (``"tools"``, ...), or ``None``."""
+    if not message:
+        return None
+    lowered = message.lower()
+    for capability, markers in _CAPABILITY_MARKERS:
+        if any(marker in lowered for marker in markers):
+            return capability
+    return None
+
+
+def as_capability_error(
+    error: APIStatusError, *, model: str, alternatives_for: Callable[[str], Sequence[str]]
+) -> APIStatusError:
+    """``error`` as a :class:`ProviderCapabilityError` when it means "capability missing", else itself.
+
+    ``model`` is the routing name used in the message; ``alternatives_for(capability)`` names catalog
+    models that have the capability.
+    """
+    status = error.status_code or 0
+    capability = missing_capability(error.message)
+    if capability is None or not (400 <= status < 500 or status == 501):
+        return error
+    alternatives = tuple(alternatives_for(capability))
+    others = ", ".join(alternatives) or "none known"
+    message = (
+        f"Model {model!r} does not support {_CAPABILITY_TEXT[capability]} (the provider answered: "
+        f"{error.message}). Models of {error.provider} that do: {others}."
+    )
+    return ProviderCapabilityError(
+        message,
+        capability=capability,
+        alternatives=alternatives,
+        provider=error.provider,
+        model=error.model,
+        status_code=error.status_code,
+        code=error.code,
+        retry_after=error.retry_after,
+        quota_reset=error.quota_reset,
+        body=error.body,
+        request_id=error.request_id,
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,8 +31,52 @@ _SCRUBBED_ENV = (
     "OPENAI_CUSTOM_HEADERS",
     "OPENAI_ADMIN_KEY",
 )
+# A listing a developer persisted with refresh_catalog(persist=True) must not change what tests see:
+# the catalog reads its cache directory lazily, so point it at an empty one before anything loads it.
+_CACHE_DIR = tempfile.mkdtemp(prefix="stackit-chutes-test-cache-")
+os.environ["STACKIT_CHUTES_CACHE_DIR"] = _CACHE_DIR
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+
+# Replays and the emulator answer at once: the catalog's documented per-minute budgets (gpt-oss: 30
+# requests/min) would only make the suite wait. Tests of the limiter set budgets explicitly.
+os.environ["STACKIT_CHUTES_RATE_LIMITS"] = "off"
+
 # Stand-in keys for replay (cassettes hold no authorization header, so any key replays).
 REPLAY_KEYS = {"STACKIT_API_KEY": "replay-stackit-key", "CHUTES_API_KEY": "replay-chutes-key"}
+
+
+LIVE_DIR = Path(__file__).resolve().parent / "live"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live",
+        action="store_true",
+        default=False,
+        help="run the live smoke suite in tests/live against the real providers (needs the API keys)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "live: talks to the real providers (tests/live; python3 dev.py test --live)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests/live as ``live`` and deselect it unless ``--live`` or a ``-m`` naming it asks for it."""
+    wanted = config.getoption("--live") or "live" in (config.getoption("-m", default="") or "")
+    kept, dropped = [], []
+    for item in items:
+        if LIVE_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.live)
+            if wanted:
+                # the addopts' --block-network must not apply here: the network is the point of the suite
+                item.add_marker(pytest.mark.block_network(allowed_hosts=[".*"]))
+            (kept if wanted else dropped).append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _recording(config: pytest.Config) -> bool:

@@ -46,19 +46,16 @@ STACKIT_REAL_IDS = {
     "Qwen/Qwen3-VL-Embedding-8B",
 }
 
-# providers.md §4.4: the current TEE catalog (13 from models.dev + 4 seen by 2026-09-28).
-CHUTES_TEE_IDS = {
-    "MiniMaxAI/MiniMax-M2.5-TEE",
+# juspay/neurolink chutes.json: the 14 models of the unauthenticated GET /v1/models of 2026-09-28.
+CHUTES_LISTED_2026_09_28 = {
     "Qwen/Qwen3-235B-A22B-Thinking-2507-TEE",
     "Qwen/Qwen3-32B-TEE",
     "Qwen/Qwen3.5-397B-A17B-TEE",
     "Qwen/Qwen3.6-27B-TEE",
     "deepseek-ai/DeepSeek-V3.2-TEE",
     "google/gemma-4-31B-turbo-TEE",
-    "moonshotai/Kimi-K2.5-TEE",
     "moonshotai/Kimi-K2.6-TEE",
     "unsloth/Mistral-Nemo-Instruct-2407-TEE",
-    "zai-org/GLM-5-TEE",
     "zai-org/GLM-5.1-TEE",
     "zai-org/GLM-5.2-TEE",
     "moonshotai/Kimi-K3-TEE",
@@ -66,6 +63,9 @@ CHUTES_TEE_IDS = {
     "Qwen/Qwen3.8-27B-TEE",
     "Nemotron-3-Nano-Omni-30B-TEE",
 }
+# TEE models of models.dev (2026-07-02) absent from that listing (providers.md section 0).
+CHUTES_UNLISTED_TEE = {"MiniMaxAI/MiniMax-M2.5-TEE", "zai-org/GLM-5-TEE", "moonshotai/Kimi-K2.5-TEE"}
+CHUTES_TEE_IDS = CHUTES_LISTED_2026_09_28 | CHUTES_UNLISTED_TEE
 
 SEED_CHUTES_NOTE = "Listed on Mastra's Chutes page"
 
@@ -101,9 +101,11 @@ def _fresh_catalog():
     """Every test starts from (and leaves behind) the packaged catalog: refresh mutates globals."""
     catalog._rows = None
     catalog._aliases.clear()
+    catalog._user_rows.clear()
     yield
     catalog._rows = None
     catalog._aliases.clear()
+    catalog._user_rows.clear()
 
 
 @pytest.fixture(scope="module")
@@ -135,16 +137,25 @@ def _parse_chutes_seed() -> dict[str, dict]:
 
 
 def test_file_header(raw):
-    assert raw["version"] == 1
-    assert raw["generated"] == "2026-11-23"
+    assert raw["version"] == 2
+    assert raw["generated"] == "2026-12-01"
+    # where evidence conflicted, the choice is written in the data itself
+    assert any("Mistral-Nemo" in c and "live" in c for c in raw["conflicts"])
+    assert any("USD" in c and "EUR" in c for c in raw["conflicts"])
     assert raw["sources"] and all(isinstance(s, str) and s for s in raw["sources"])
 
 
 REQUIRED_KEYS = {
     "provider", "id", "kind", "aliases", "context_window", "max_output_tokens", "capabilities",
     "input_modalities", "embedding_dimensions", "accepts_dimensions", "query_instruction",
-    "document_instruction", "price", "status", "replacement", "notes",
+    "document_instruction", "price", "status", "replacement", "notes", "source", "as_of", "documented",
+    "rate_limits",
 }  # fmt: skip
+FACTS = {
+    "input_modalities", "tools", "structured_output", "json_mode", "reasoning", "reasoning_effort",
+    "context_window", "max_output_tokens", "price",
+}  # fmt: skip
+ISO_DATE = re.compile(r"^20\d\d-[01]\d-[0-3]\d$")
 
 
 def test_rows_well_formed(raw):
@@ -152,10 +163,20 @@ def test_rows_well_formed(raw):
         assert set(row) >= REQUIRED_KEYS, row["id"]
         assert row["provider"] in {"stackit", "chutes"}
         assert row["kind"] in {"chat", "embedding"}
-        assert row["status"] in {"active", "deprecated", "retired"}
+        assert row["status"] in {"active", "deprecated", "retired", "unlisted"}
         assert set(row["capabilities"]) - {"reasoning_in_content"} == {
-            "tools", "structured_output", "reasoning", "image_input", "reasoning_effort",
+            "tools", "structured_output", "reasoning", "image_input", "reasoning_effort", "json_mode",
         }  # fmt: skip
+        assert row["source"] and ISO_DATE.match(row["as_of"]), row["id"]
+        assert set(row["documented"]) <= FACTS, row["id"]
+        if row["price"] is not None:
+            assert row["price"]["source"] and ISO_DATE.match(row["price"]["as_of"]), row["id"]
+        else:
+            assert "price" not in row["documented"], row["id"]
+        if row["rate_limits"] is not None:
+            limits = row["rate_limits"]
+            assert limits["source"] and ISO_DATE.match(limits["as_of"]), row["id"]
+            assert limits["requests_per_minute"] > 0 and limits["tokens_per_minute"] > 0, row["id"]
         if row["capabilities"].get("reasoning_in_content"):
             assert row["capabilities"]["reasoning"], row["id"]
         assert row["notes"], row["id"]
@@ -180,7 +201,7 @@ def test_no_duplicates_and_aliases_unique(raw):
 def test_replacements_point_to_known_rows():
     for info in catalog.all_models():
         if info.replacement is not None:
-            assert info.status in {"deprecated", "retired"}
+            assert info.status in {"deprecated", "retired", "unlisted"}
             target = catalog.lookup(info.provider, info.replacement)
             assert target is not None and target.status == "active", info.id
 
@@ -213,25 +234,48 @@ def test_real_id_resolves_to_itself():
     assert catalog.resolve_alias("stackit", "no/such-model") == "no/such-model"
 
 
-def test_stackit_prices_in_eur():
+def test_stackit_prices_keep_the_currency_of_their_source():
+    # No public STACKIT EUR list exists; models.dev states USD (converted by models.dev from EUR),
+    # so the catalog stores USD with that source instead of back-calculating EUR.
     tiers = {
-        "openai/gpt-oss-120b": ("0.45", "0.65"),
-        "cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic": ("0.45", "0.65"),
-        "google/gemma-3-27b-it": ("0.45", "0.65"),
-        "openai/gpt-oss-20b": ("0.15", "0.25"),
-        "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8": ("0.15", "0.25"),
-        "Qwen/Qwen3-VL-235B-A22B-Instruct-FP8": ("1.50", "1.75"),
-        "intfloat/e5-mistral-7b-instruct": ("0.02", "0.02"),
-        "Qwen/Qwen3-VL-Embedding-8B": ("0.09", "0.09"),
+        "openai/gpt-oss-120b": ("0.53", "0.76"),
+        "cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic": ("0.53", "0.76"),
+        "google/gemma-3-27b-it": ("0.53", "0.76"),
+        "openai/gpt-oss-20b": ("0.18", "0.29"),
+        "Qwen/Qwen3-VL-235B-A22B-Instruct-FP8": ("1.76", "2.05"),
+        "intfloat/e5-mistral-7b-instruct": ("0.02", "0"),
+        "Qwen/Qwen3-VL-Embedding-8B": ("0.09", "0"),
     }
     for info in catalog.all_models(provider="stackit"):
-        if info.status == "retired":
+        if info.id == "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8":
+            assert info.price is None  # historic id, no price evidence
             continue
         assert info.price is not None, info.id
-        assert info.price.currency == "EUR", info.id
+        assert info.price.currency == "USD" and "models.dev" in info.price.source, info.id
+        assert "EUR" in info.price.source, info.id  # says where the USD came from
     for model_id, (inp, out) in tiers.items():
         price = catalog.lookup("stackit", model_id).price
         assert (price.input, price.output) == (Decimal(inp), Decimal(out)), model_id
+
+
+def test_embeddings_bill_input_tokens_only():
+    for info in catalog.all_models(provider="stackit", kind="embedding"):
+        assert info.price.output == 0 and info.price.input > 0, info.id
+        assert "only input tokens" in info.price.source, info.id
+
+
+def test_stackit_rate_limits_are_data():
+    big = catalog.lookup("stackit", "openai/gpt-oss-120b").rate_limits
+    assert (big.requests_per_minute, big.tokens_per_minute) == (30, 200_000)
+    assert "prompt + 5 x generated" in big.source and big.as_of == "2026-03-08"
+    llama = catalog.lookup("stackit", "cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic").rate_limits
+    assert llama.requests_per_minute == 80
+    for model_id in ("intfloat/e5-mistral-7b-instruct", "Qwen/Qwen3-VL-Embedding-8B"):
+        assert catalog.lookup("stackit", model_id).rate_limits.requests_per_minute == 600
+    # models added after the dated evidence carry no invented limits
+    for model_id in ("Qwen/Qwen3.8-27B", "google/gemma-4-31B-it", "openai/gpt-oss-20b"):
+        assert catalog.lookup("stackit", model_id).rate_limits is None, model_id
+    assert all(m.rate_limits is None for m in catalog.all_models("chutes"))
 
 
 def test_stackit_capabilities():
@@ -246,6 +290,11 @@ def test_stackit_capabilities():
     gemma3 = catalog.lookup("stackit", "google/gemma-3-27b-it").capabilities
     assert gemma3.image_input and not gemma3.tools
 
+    # live 400 '"auto" tool choice requires --enable-auto-tool-choice ...' (Onyx, 2026-03-08)
+    nemo = catalog.lookup("stackit", "neuralmagic/Mistral-Nemo-Instruct-2407-FP8")
+    assert not nemo.capabilities.tools and nemo.documents("tools")
+    assert "enable-auto-tool-choice" in nemo.source
+
     for model_id in ("Qwen/Qwen3.8-27B", "google/gemma-4-31B-it"):
         caps = catalog.lookup("stackit", model_id).capabilities
         assert caps.tools and caps.reasoning and caps.image_input, model_id
@@ -255,19 +304,17 @@ def test_stackit_capabilities():
 
 
 def test_deprecated_stackit_models_marked():
-    for model_id in (
-        "google/gemma-3-27b-it",
-        "Qwen/Qwen3.6-27B",
-        "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8",
-        "neuralmagic/Mistral-Nemo-Instruct-2407-FP8",
-    ):
+    for model_id in ("google/gemma-3-27b-it", "Qwen/Qwen3.6-27B"):
         assert catalog.lookup("stackit", model_id).status == "deprecated", model_id
     assert catalog.lookup("stackit", "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8").status == "retired"
+    # gone from the docs page on 2026-09-29, migration target gpt-oss-20b
     for model_id in (
         "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8",
         "neuralmagic/Mistral-Nemo-Instruct-2407-FP8",
     ):
-        assert catalog.lookup("stackit", model_id).replacement == "openai/gpt-oss-20b"
+        info = catalog.lookup("stackit", model_id)
+        assert info.status == "retired" and info.replacement == "openai/gpt-oss-20b", model_id
+        assert info.as_of == "2026-09-29"
     # every neuralmagic/* id is out of service
     neuralmagic = [m for m in catalog.all_models("stackit") if m.id.startswith("neuralmagic/")]
     assert len(neuralmagic) == 3 and all(m.status != "active" for m in neuralmagic)
@@ -286,7 +333,7 @@ def test_stackit_embedding_rows():
 
     vl = catalog.lookup("stackit", "qwen3-vl-embedding-8b")
     assert vl.id == "Qwen/Qwen3-VL-Embedding-8B" and vl.kind == "embedding"
-    assert vl.embedding_dimensions == 4096 and vl.context_window == 32000
+    assert vl.embedding_dimensions == 4096 and vl.context_window == 32768  # HF card, not models.dev's 32,000
     assert vl.accepts_dimensions is True
     assert vl.capabilities.image_input and vl.input_modalities == ("text", "image")
     assert vl.query_instruction == "Retrieve images or text relevant to the user's query."
@@ -307,7 +354,8 @@ def test_chutes_seed_models_match_seed():
         assert info.capabilities.image_input == expected["image"], model_id
         assert info.capabilities.tools == expected["tools"], model_id
         assert ("image" in info.input_modalities) == expected["image"], model_id
-        assert info.status == "deprecated" and info.price is None, model_id
+        assert info.status == "unlisted" and info.price is None, model_id
+        assert not info.documented, model_id  # undated crawl: never used to refuse
         assert SEED_CHUTES_NOTE in info.notes
     # ... and no other row claims to come from the seed page
     from_seed = {m.id for m in catalog.all_models("chutes") if SEED_CHUTES_NOTE in m.notes}
@@ -332,19 +380,69 @@ def test_chutes_seed_reasoning_flags():
     )
 
 
-def test_chutes_tee_models_active():
+def test_chutes_listed_models_active_and_missing_ones_unlisted():
     chat_ids = {m.id for m in catalog.all_models("chutes", "chat")}
     assert chat_ids >= CHUTES_TEE_IDS
-    for model_id in CHUTES_TEE_IDS:
-        assert catalog.lookup("chutes", model_id).status == "active", model_id
-    kimi3 = catalog.lookup("chutes", "moonshotai/Kimi-K3-TEE")
-    assert kimi3.context_window == 1_048_576
-    assert (kimi3.price.input, kimi3.price.output) == (Decimal("3"), Decimal("15"))
-    glm = catalog.lookup("chutes", "zai-org/GLM-5.2-TEE")
-    assert glm.context_window == 1_048_576 and glm.max_output_tokens == 65_535
-    nemo = catalog.lookup("chutes", "unsloth/Mistral-Nemo-Instruct-2407-TEE")
-    assert not nemo.capabilities.tools
-    assert catalog.lookup("chutes", "Qwen/Qwen3.8-27B-TEE").price is None
+    for model_id in CHUTES_LISTED_2026_09_28:
+        info = catalog.lookup("chutes", model_id)
+        assert info.status == "active" and info.as_of == "2026-09-28", model_id
+        assert info.price.as_of == "2026-09-28" and info.price.currency == "USD", model_id
+    for model_id in CHUTES_UNLISTED_TEE:
+        assert catalog.lookup("chutes", model_id).status == "unlisted", model_id
+    active = {m.id for m in catalog.all_models("chutes", "chat") if m.status == "active"}
+    assert active == CHUTES_LISTED_2026_09_28
+    # listed without an org prefix
+    assert catalog.lookup("chutes", "Nemotron-3-Nano-Omni-30B-TEE") is not None
+    assert catalog.lookup("chutes", "nvidia/Nemotron-3-Nano-Omni-30B-TEE") is None
+
+
+def test_chutes_contexts_outputs_and_prices_of_the_listing():
+    expected = {
+        # id: (context, max output, input $, output $)
+        "moonshotai/Kimi-K2.6-TEE": (262_144, 65_535, "0.5", "2.85"),
+        "moonshotai/Kimi-K3-TEE": (1_048_576, 65_535, "3", "15"),
+        "deepseek-ai/DeepSeek-V4-Flash-0731-TEE": (1_048_576, 131_072, "0.44", "1.32"),
+        "zai-org/GLM-5.2-TEE": (1_048_576, 65_535, "1.25", "3.95"),
+        "Qwen/Qwen3.8-27B-TEE": (262_144, 65_536, "0.24", "2.2"),
+        "google/gemma-4-31B-turbo-TEE": (131_072, 65_536, "0.12", "0.37"),
+        "Nemotron-3-Nano-Omni-30B-TEE": (131_072, None, "0.0245", "0.0978"),
+    }
+    for model_id, (context, output, inp, out) in expected.items():
+        info = catalog.lookup("chutes", model_id)
+        assert (info.context_window, info.max_output_tokens) == (context, output), model_id
+        assert (info.price.input, info.price.output) == (Decimal(inp), Decimal(out)), model_id
+    assert catalog.lookup("chutes", "moonshotai/Kimi-K2.5-TEE").context_window == 262_144
+
+
+def test_chutes_capabilities_of_the_listing():
+    for model_id in (
+        "moonshotai/Kimi-K2.6-TEE",
+        "moonshotai/Kimi-K3-TEE",
+        "google/gemma-4-31B-turbo-TEE",
+        "Qwen/Qwen3.8-27B-TEE",
+    ):
+        info = catalog.lookup("chutes", model_id)
+        assert info.capabilities.image_input and "image" in info.input_modalities, model_id
+        assert info.documents("input_modalities"), model_id
+    for model_id in CHUTES_LISTED_2026_09_28 - {
+        "unsloth/Mistral-Nemo-Instruct-2407-TEE",
+        "Nemotron-3-Nano-Omni-30B-TEE",
+    }:
+        caps = catalog.lookup("chutes", model_id).capabilities
+        assert caps.tools and caps.structured_output and caps.reasoning, model_id
+    for model_id in (
+        "moonshotai/Kimi-K2.6-TEE",
+        "Qwen/Qwen3-32B-TEE",
+        "zai-org/GLM-5.1-TEE",
+        "deepseek-ai/DeepSeek-V4-Flash-0731-TEE",
+    ):
+        assert catalog.lookup("chutes", model_id).capabilities.json_mode, model_id
+    text_only = catalog.lookup("chutes", "deepseek-ai/DeepSeek-V3.2-TEE")
+    assert not text_only.capabilities.image_input and text_only.documents("input_modalities")
+    # entries that carry only max_model_len document no modalities: nothing may be refused on them
+    for model_id in ("unsloth/Mistral-Nemo-Instruct-2407-TEE", "Nemotron-3-Nano-Omni-30B-TEE"):
+        info = catalog.lookup("chutes", model_id)
+        assert not info.documents("input_modalities") and not info.documents("tools"), model_id
 
 
 def test_priced_chutes_rows_in_usd():
@@ -411,7 +509,7 @@ def test_refresh_updates_known_row():
     assert [m.id for m in merged] == ["Qwen/Qwen3-32B-TEE"]
     info = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
     assert info is merged[0]
-    assert info.price == catalog.Price(Decimal("0.104"), Decimal("0.416"), "USD")
+    assert (info.price.input, info.price.output, info.price.currency) == (Decimal("0.104"), Decimal("0.416"), "USD")
     assert info.context_window == 40960 and info.max_output_tokens == 40960
     assert info.capabilities.tools and info.capabilities.structured_output
     assert info.capabilities.reasoning and not info.capabilities.image_input
@@ -420,10 +518,15 @@ def test_refresh_updates_known_row():
     assert info.status == "active" and info.kind == "chat" and info.notes
 
 
-def test_refresh_verbatim_entry_matches_packaged_row():
+def test_refresh_verbatim_entry_matches_packaged_facts():
     before = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
-    catalog.refresh_from_models_endpoint("chutes", [QWEN3_32B_TEE_ENTRY], currency="USD")
-    assert catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE") == before
+    catalog.refresh_from_models_endpoint("chutes", [QWEN3_32B_TEE_ENTRY], currency="USD", fetched_at=1_785_076_921)
+    after = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
+    assert after.capabilities == before.capabilities and after.input_modalities == before.input_modalities
+    assert (after.context_window, after.max_output_tokens) == (before.context_window, before.max_output_tokens)
+    assert (after.price.input, after.price.output) == (before.price.input, before.price.output)
+    # the facts are re-dated to the fetch and name the listing as their source
+    assert after.as_of == "2026-07-26" and after.source.startswith("chutes GET")
 
 
 def test_refresh_adds_unseen_model():
@@ -435,7 +538,7 @@ def test_refresh_adds_unseen_model():
 
     info = catalog.lookup("chutes", entry["id"])
     assert info is not None and info.provider == "chutes" and info.kind == "chat"
-    assert info.price == catalog.Price(Decimal("0.104"), Decimal("0.416"), "USD")
+    assert (info.price.input, info.price.output, info.price.currency) == (Decimal("0.104"), Decimal("0.416"), "USD")
     assert info.context_window == 40960
     assert info.capabilities.tools and info.capabilities.reasoning
     assert len(catalog.all_models("chutes")) == count + 1

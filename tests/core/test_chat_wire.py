@@ -292,9 +292,12 @@ def test_text_only_parts_are_flattened_for_non_user_roles() -> None:
 
 @pytest.mark.parametrize(
     ("model", "provider"),
-    [("stackit/cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic", "stackit"), ("chutes/zai-org/GLM-4.5-Air", "chutes")],
+    [
+        ("stackit/cortecs/Llama-3.3-70B-Instruct-FP8-Dynamic", "stackit"),
+        ("chutes/deepseek-ai/DeepSeek-V3.2-TEE", "chutes"),
+    ],
 )
-def test_images_refused_for_text_only_models(model: str, provider: str) -> None:
+def test_images_refused_for_documented_text_only_models(model: str, provider: str) -> None:
     recorder = Recorder(json_response(chat_completion()))
     ep = endpoint(model, recorder)
     request = ChatRequest(messages=[Message(role="user", content=[TextPart("see"), ImagePart(PNG_URL)])])
@@ -310,6 +313,21 @@ def test_images_refused_for_text_only_models(model: str, provider: str) -> None:
     else:
         assert "chutes/Qwen/Qwen3.6-27B-TEE" in message
         assert "stackit/" not in message
+
+
+@pytest.mark.parametrize(
+    "model",
+    # text-only in the catalog, but undocumented: an undated Mastra crawl, a listing entry without modalities
+    [
+        "chutes/zai-org/GLM-4.5-Air",
+        "chutes/Nemotron-3-Nano-Omni-30B-TEE",
+        "chutes/unsloth/Mistral-Nemo-Instruct-2407-TEE",
+    ],
+)
+def test_images_sent_when_text_only_is_not_documented(model: str) -> None:
+    request = ChatRequest(messages=[Message(role="user", content=[TextPart("see"), ImagePart(PNG_URL)])])
+    recorder, _ = send(model, request)
+    assert recorder.last_body()["messages"][0]["content"][1]["type"] == "image_url"
 
 
 def test_images_to_unknown_models_are_not_blocked() -> None:

@@ -405,22 +405,24 @@ def test_images_to_text_only_embedding_models_are_refused(model: str) -> None:
     assert recorder.requests == []
 
 
-def test_images_to_unknown_models_need_allow_unverified_images() -> None:
+def test_images_to_unknown_models_are_sent() -> None:
+    # The catalog knows nothing about this model, so it does not block: the provider decides.
     recorder = Recorder(messages_answer)
     endpoint = ep("stackit/someone/new-vl-embedder", recorder)
-    with pytest.raises(CapabilityError, match="allow_unverified_images"):
-        embed_items(endpoint, [EmbeddingItem(image_url=PNG_URI)])
-    assert recorder.requests == []
-    result = embed_items(endpoint, [EmbeddingItem(image_url=PNG_URI)], allow_unverified_images=True)
+    result = embed_items(endpoint, [EmbeddingItem(image_url=PNG_URI)])
     assert result.vectors == [vector_for("[img]")]
     body = recorder.last_body()
     assert body["model"] == "someone/new-vl-embedder"
     assert [m["role"] for m in body["messages"]] == ["user", "assistant"]  # no instruction known
 
 
-def test_allow_unverified_images_does_not_override_the_catalog() -> None:
-    with pytest.raises(CapabilityError):
-        embed_items(ep(E5, Recorder(messages_answer)), [EmbeddingItem(image_url=PNG_URI)], allow_unverified_images=True)
+def test_allow_unverified_images_overrides_a_documented_text_only_row() -> None:
+    # e5 is documented text-only: refused by default; the user's explicit flag wins over the catalog.
+    with pytest.raises(CapabilityError, match="allow_unverified_images"):
+        embed_items(ep(E5, Recorder(messages_answer)), [EmbeddingItem(image_url=PNG_URI)])
+    recorder = Recorder(messages_answer)
+    embed_items(ep(E5, recorder), [EmbeddingItem(image_url=PNG_URI)], allow_unverified_images=True)
+    assert recorder.last_body()["model"] == "intfloat/e5-mistral-7b-instruct"
 
 
 def test_async_capability_checks() -> None:

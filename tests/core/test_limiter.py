@@ -16,6 +16,7 @@ import pytest
 
 from stackit_chutes_core import (
     ConfigurationError,
+    RateLimitError,
     RateLimits,
     _limiter,
     embed_texts,
@@ -113,11 +114,21 @@ def test_bad_budgets_are_typed_errors() -> None:
     assert RateLimits(600, 60000).share(4) == RateLimits(150, 15000)
 
 
+def test_catalog_budgets_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STACKIT_CHUTES_RATE_LIMITS", raising=False)
+    limiter = limiter_for(resolve_endpoint(E5, api_key="k", purpose="embeddings"))
+    assert limiter is not None and limiter.limits == RateLimits(600, 200_000)  # STACKIT's documented budgets
+    assert limiter_for(resolve_endpoint("chutes/Qwen/Qwen3-Embedding-8B", api_key="k", purpose="embeddings")) is None
+    reset_limiters()
+    monkeypatch.setenv("STACKIT_CHUTES_RATE_LIMITS", "off")
+    assert limiter_for(resolve_endpoint(E5, api_key="k", purpose="embeddings")) is None
+
+
 def test_shared_per_key_and_model_and_off_when_unknown() -> None:
     a = resolve_endpoint(E5, api_key="key-1", purpose="embeddings")
     b = resolve_endpoint(E5, api_key="key-1", purpose="embeddings", timeout=5)
     other_key = resolve_endpoint(E5, api_key="key-2", purpose="embeddings")
-    assert limiter_for(a) is None  # no catalog budget yet, nothing configured: off
+    assert limiter_for(a) is None  # catalog budgets switched off for the suite, nothing configured: off
     set_rate_limits(a, requests_per_minute=600)
     assert limiter_for(a) is limiter_for(b) is not None
     assert limiter_for(other_key) is None
@@ -209,10 +220,10 @@ def _answer_with_429s(every: int) -> Recorder:
 
 def test_paced_requests_retry_429s_without_sdk_retries() -> None:
     recorder = _answer_with_429s(every=4)
-    endpoint = resolve_endpoint(E5, api_key="k", purpose="embeddings", max_retries=0, http_client=recorder.client())
+    endpoint = resolve_endpoint(E5, api_key="k", purpose="embeddings", max_retries=1, http_client=recorder.client())
     set_rate_limits(endpoint, requests_per_minute=60_000)
     result = embed_texts(endpoint, [f"t{i}" for i in range(9)], batch_size=1, max_concurrency=1)
-    assert len(result.vectors) == 9  # max_retries=0, yet nothing failed: 429s are the limiter's
+    assert len(result.vectors) == 9
     assert len(recorder.requests) == 11  # 9 answers + 2 rejections (every 4th), no SDK retry on top
     limiter = limiter_for(endpoint)
     assert limiter is not None and limiter.rate_limited == 2
@@ -221,12 +232,21 @@ def test_paced_requests_retry_429s_without_sdk_retries() -> None:
 def test_async_paced_requests_retry_429s() -> None:
     recorder = _answer_with_429s(every=3)
     endpoint = resolve_endpoint(
-        E5, api_key="k", purpose="embeddings", max_retries=0, http_async_client=recorder.async_client()
+        E5, api_key="k", purpose="embeddings", max_retries=1, http_async_client=recorder.async_client()
     )
     set_rate_limits(endpoint, requests_per_minute=60_000)
     result = asyncio.run(aembed_texts(endpoint, [f"t{i}" for i in range(6)], batch_size=1))
     assert len(result.vectors) == 6
     assert len(recorder.requests) == 8  # 6 answers + 2 rejections (every 3rd)
+
+
+def test_max_retries_zero_means_no_retry_even_when_paced() -> None:
+    recorder = _answer_with_429s(every=1)
+    endpoint = resolve_endpoint(E5, api_key="k", purpose="embeddings", max_retries=0, http_client=recorder.client())
+    set_rate_limits(endpoint, requests_per_minute=60_000)
+    with pytest.raises(RateLimitError):
+        embed_texts(endpoint, ["a"])
+    assert len(recorder.requests) == 1
 
 
 def test_rate_limit_headers_reach_the_limiter() -> None:
@@ -244,7 +264,7 @@ def test_rate_limit_headers_reach_the_limiter() -> None:
 def test_bulk_embedding_at_a_scaled_down_limit(mode: str) -> None:
     """The benchmark in small: 100 requests/3 s enforced, 5 % random 429s -> 0 failures, >= 90 % of the rate."""
     with RateLimitedServer(requests=100, window_s=3.0, random_429=0.05, max_lifetime_s=60) as server:
-        endpoint = resolve_endpoint(E5, api_key="k", purpose="embeddings", base_url=server.base_url, max_retries=0)
+        endpoint = resolve_endpoint(E5, api_key="k", purpose="embeddings", base_url=server.base_url)
         set_rate_limits(endpoint, requests_per_minute=100 * 20)  # the same budget, per minute
         texts = [f"document {i} about rivers" for i in range(150)]
         started = time.monotonic()

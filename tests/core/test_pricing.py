@@ -1,4 +1,5 @@
-"""Usage + catalog price -> cost in the provider's currency (providers.md §1.4 EUR, §4.3/§4.4 USD)."""
+"""Usage + catalog price -> cost in the currency the price's source states (providers.md section 0:
+STACKIT bills in EUR but the only public per-token figures are models.dev's USD; Chutes USD)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from tests._http import Recorder, chat_completion, endpoint, json_response
 MILLION = Usage(input_tokens=1_000_000, output_tokens=1_000_000, total_tokens=2_000_000)
 
 
-def test_stackit_costs_are_in_eur() -> None:
-    # §1.4: LLM-Plus list price EUR 0.45 in / 0.65 out per 1M tokens.
+def test_stackit_costs_name_the_currency_of_their_source() -> None:
+    # models.dev PR #2803 (2026-06-26): LLM-Plus USD 0.53 in / 0.76 out per 1M tokens; no EUR list exists,
+    # so the cost is in USD and says so rather than a back-calculated EUR figure.
     cost = estimate_cost(catalog.lookup("stackit", "openai/gpt-oss-120b"), MILLION)
-    assert cost == Cost(input=Decimal("0.45"), output=Decimal("0.65"), currency="EUR")
-    assert cost.total == Decimal("1.10")
-    assert str(cost) == "1.100000 EUR"
+    assert cost == Cost(input=Decimal("0.53"), output=Decimal("0.76"), currency="USD")
+    assert cost.total == Decimal("1.29")
+    assert str(cost) == "1.290000 USD"
 
 
 def test_stackit_premium_and_standard_tiers() -> None:
@@ -32,8 +34,8 @@ def test_stackit_premium_and_standard_tiers() -> None:
     standard = estimate_cost(catalog.lookup("stackit", "openai/gpt-oss-20b"), MILLION)
     assert premium is not None
     assert standard is not None
-    assert (premium.input, premium.output, premium.currency) == (Decimal("1.5"), Decimal("1.75"), "EUR")
-    assert (standard.input, standard.output, standard.currency) == (Decimal("0.15"), Decimal("0.25"), "EUR")
+    assert (premium.input, premium.output, premium.currency) == (Decimal("1.76"), Decimal("2.05"), "USD")
+    assert (standard.input, standard.output, standard.currency) == (Decimal("0.18"), Decimal("0.29"), "USD")
 
 
 def test_chutes_costs_are_in_usd() -> None:
@@ -56,11 +58,12 @@ def test_exact_decimal_arithmetic() -> None:
 
 
 def test_embedding_models_charge_input_only_usage() -> None:
-    # Embedding usage has no completion tokens (§1.4: "embeddings charge input tokens only").
-    usage = Usage(input_tokens=1_000_000, output_tokens=0, total_tokens=1_000_000)
+    # STACKIT service certificate: embeddings bill input tokens only, so the output price is 0 and
+    # even a usage block that reports completion tokens costs nothing extra.
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000, total_tokens=1_001_000)
     cost = estimate_cost(catalog.lookup("stackit", "intfloat/e5-mistral-7b-instruct"), usage)
     assert cost is not None
-    assert (cost.total, cost.currency) == (Decimal("0.02"), "EUR")
+    assert (cost.total, cost.output, cost.currency) == (Decimal("0.02"), Decimal("0"), "USD")
 
 
 def test_unknown_is_none() -> None:
@@ -80,6 +83,6 @@ def test_cost_of_a_real_call() -> None:
     result = chat(ep, ChatRequest(messages=[Message(role="user", content="hi")]))
     cost = estimate_cost(ep.route.info, result.usage)
     assert cost is not None
-    assert cost.currency == "EUR"
-    assert cost.input == Decimal("0.00045")
-    assert cost.output == Decimal("0.00013")
+    assert cost.currency == "USD"
+    assert cost.input == Decimal("0.00053")
+    assert cost.output == Decimal("0.000152")

@@ -10,10 +10,13 @@ Three hosts (STACKIT, Chutes LLM, Chutes embeddings), each a ``ThreadingHTTPServ
 
 Test hook -- request header ``X-Emulator-Scenario: <name>[:<count>[:<tag>]]``:
 
-* ``rate_limit``   STACKIT 429 vLLM error + ``x-ratelimit-remaining-requests: 0``, ``retry-after: 1``;
-  Chutes 429 ``{"detail": "Infrastructure is at maximum capacity, try again later"}``.
+* ``rate_limit``   STACKIT 429 with an empty body and ``x-ratelimit-remaining-requests: 0`` (no
+  ``Retry-After``: undocumented); Chutes 429 ``{"detail": "Infrastructure is at maximum capacity, try
+  again later"}`` without ``Retry-After`` or rate-limit headers.
+* ``maintenance``, ``spam``  Chutes 429 ``model is under maintenance`` / ``Stop spamming this prompt,
+  please...`` (STACKIT: a plain 500).
 * ``quota``        Chutes 402 ``{"detail": {"message": ..., "quota_reset_timestamp": ...}}``
-  (STACKIT: 429 with ``x-ratelimit-remaining-tokens: 0``).
+  (STACKIT: empty 429 with ``x-ratelimit-remaining-tokens: 0``).
 * ``legacy_error`` STACKIT flat ``{"object": "error", ...}`` 400 (Chutes: 400 ``detail``).
 * ``server_error`` HTTP 500 in the host's error shape.
 * ``stream_abort`` streamed chat only: a few chunks, then a raw ``{"error": "Unhandled exception

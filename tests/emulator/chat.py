@@ -169,8 +169,8 @@ def parse_chat_request(provider: Provider, body: Any, headers: dict[str, str]) -
     req.effort = effort if isinstance(effort, str) else None
     req.reasoning_on = _reasoning_enabled(provider, body, resolved, headers, req.effort)
     tools = body.get("tools")
-    if provider == "stackit" and isinstance(tools, list) and not tools:
-        raise _err(provider, "tools must not be an empty list")
+    # STACKIT accepts `tools: []` (its FAQ warns it makes models hallucinate tool calls, which is why
+    # the package never sends it); it is treated like no tools here.
     fns = parse_tools(provider, tools)
     validate_tool_choice(provider, body.get("tool_choice"), fns)
     if fns and not spec.tools and provider == "stackit" and body.get("tool_choice") in (None, "auto"):

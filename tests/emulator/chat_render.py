@@ -57,11 +57,9 @@ def _chutes_extras(req: ChatRequest) -> dict[str, Any]:
 
 
 def _reasoning_key(req: ChatRequest) -> str:
-    if req.provider == "stackit" and req.resolved.spec.reasoning_field == "reasoning":
-        return "reasoning"
-    if req.provider == "stackit" and req.resolved.spec.reasoning_field is None:
-        return "reasoning"
-    return "reasoning_content"
+    # STACKIT: recent vLLM emits only `reasoning` (vLLM PR #33402); no capture shows a per-model split.
+    # Chutes (SGLang/vLLM behind the gateway): `reasoning_content`.
+    return "reasoning" if req.provider == "stackit" else "reasoning_content"
 
 
 def render_completion(req: ChatRequest, gen: Generation) -> dict[str, Any]:
@@ -93,7 +91,7 @@ def render_completion(req: ChatRequest, gen: Generation) -> dict[str, Any]:
             "id": _completion_id(req),
             "object": "chat.completion",
             "created": created,
-            "model": req.resolved.requested,
+            "model": req.resolved.served,
             "choices": [choice],
             "service_tier": None,
             "system_fingerprint": None,
@@ -122,7 +120,7 @@ def render_completion(req: ChatRequest, gen: Generation) -> dict[str, Any]:
         "id": _completion_id(req),
         "object": "chat.completion",
         "created": created,
-        "model": req.resolved.requested,
+        "model": req.resolved.served,
         "choices": [choice],
         "usage": usage_of(req, gen),
         **_chutes_extras(req),
@@ -188,7 +186,7 @@ def render_stream(req: ChatRequest, gen: Generation, scenario: str | None) -> It
         "id": _completion_id(req),
         "object": "chat.completion.chunk",
         "created": int(time.time()),
-        "model": req.resolved.requested,
+        "model": req.resolved.served,
     }
     verification = _chutes_extras(req)["chutes_verification"] if chutes else ""
 
@@ -211,7 +209,9 @@ def render_stream(req: ChatRequest, gen: Generation, scenario: str | None) -> It
 
     payloads = [chunk(d) for d in _deltas(req, gen)]
     payloads.append(chunk({}, gen.finish_reason))
-    if req.include_usage:
+    # Chutes' gateway forces stream_options.include_usage on every streamed request ("Force usage
+    # metrics", api/invocation/router.py): the usage chunk arrives even when it was not asked for.
+    if req.include_usage or chutes:
         usage_chunk: dict[str, Any] = {**base, "choices": [], "usage": usage_of(req, gen)}
         if chutes:
             usage_chunk["chutes_verification"] = verification

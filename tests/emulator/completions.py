@@ -51,7 +51,7 @@ def handle_completions(provider: Provider, body: Any, headers: dict[str, str]) -
     completion_tokens = sum(max(1, word_count(t)) for t, _ in outs)
     seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     cid = f"cmpl-{seed[:32]}" if provider == "stackit" else seed[:32]
-    base = {"id": cid, "object": "text_completion", "created": int(time.time()), "model": resolved.requested}
+    base = {"id": cid, "object": "text_completion", "created": int(time.time()), "model": resolved.served}
     usage = {
         "prompt_tokens": prompt_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
@@ -72,7 +72,8 @@ def handle_completions(provider: Provider, body: Any, headers: dict[str, str]) -
             choice = {"index": i, "text": "", "logprobs": None, "finish_reason": finish}
             yield b"data: " + json.dumps({**base, "choices": [choice]}).encode() + b"\n\n"
         opts = body.get("stream_options")
-        if isinstance(opts, dict) and opts.get("include_usage"):
+        # Chutes forces include_usage on every stream (see chat_render)
+        if provider != "stackit" or (isinstance(opts, dict) and opts.get("include_usage")):
             yield b"data: " + json.dumps({**base, "choices": [], "usage": usage}).encode() + b"\n\n"
         yield b"data: [DONE]\n\n"
 

@@ -196,7 +196,7 @@ def handle_embeddings(provider: Provider, body: Any, headers: dict[str, str]) ->
         "id": f"embd-{digest}",
         "object": "list",
         "created": int(time.time()),
-        "model": resolved.requested,
+        "model": resolved.served,
         "data": [{"index": i, "object": "embedding", "embedding": _encode(v, encoding)} for i, v in enumerate(vectors)],
         "usage": {
             "prompt_tokens": prompt_tokens,

@@ -3,8 +3,9 @@
 Each host knows a fixed set of models. Capabilities follow ``providers.md``: context windows,
 image input, tool support, and where/how a model reports its reasoning:
 
-* ``"reasoning"`` -- newest vLLM field (STACKIT gpt-oss, gemma-4),
-* ``"reasoning_content"`` -- older vLLM / SGLang field (STACKIT Qwen3.8, every Chutes reasoner),
+* ``"reasoning"`` / ``"reasoning_content"`` -- a reasoning model; the *field* is per host, not per
+  model: STACKIT answers ``reasoning`` (vLLM >= 0.16, no evidence of a per-model split), Chutes
+  ``reasoning_content`` (SGLang / older vLLM),
 * ``"think"`` -- ``<think>...</think>`` inside ``content`` (Chutes ids containing ``R1``).
 
 ``reasoning_mode``: ``"always"`` (cannot be switched off), ``"on"`` (hybrid, on by default,
@@ -68,12 +69,13 @@ STACKIT_MODELS: dict[str, ModelSpec] = {
         _chat("Qwen/Qwen3.8-27B", 262_144, 16_384, **_RC_ON, **_VLM10),
         _chat("Qwen/Qwen3.6-27B", 262_144, 16_384),
         _chat("neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8", 128_000),
-        _chat("neuralmagic/Mistral-Nemo-Instruct-2407-FP8", 128_000),
+        # no tool parser: a tools request gets vLLM's 400 (Onyx runbook, live 2026-03-08)
+        _chat("neuralmagic/Mistral-Nemo-Instruct-2407-FP8", 128_000, tools=False),
         ModelSpec("intfloat/e5-mistral-7b-instruct", "embedding", 4_096, 0, tools=False, price=(0.02, 0.02, 0)),
         ModelSpec(
             "Qwen/Qwen3-VL-Embedding-8B",
             "embedding",
-            32_000,
+            32_768,
             0,
             tools=False,
             vision=True,
@@ -89,7 +91,8 @@ _TEE: dict[str, Any] = {"tee": True}
 CHUTES_MODELS: dict[str, ModelSpec] = {
     m.id: m
     for m in [
-        # Current TEE catalog (providers.md section 4.4).
+        # TEE catalog: the 2026-09-28 listing (juspay/neurolink chutes.json) plus three models it no
+        # longer lists (MiniMax-M2.5, GLM-5, Kimi-K2.5), still served here for old cassettes.
         _chat("Qwen/Qwen3-32B-TEE", 40_960, 40_960, price=(0.104, 0.416, 0.052), **_RC_ON, **_TEE),
         _chat("MiniMaxAI/MiniMax-M2.5-TEE", 196_608, 65_536, price=(0.15, 1.2, 0.075), **_RC_ALWAYS, **_TEE),
         _chat(
@@ -100,15 +103,17 @@ CHUTES_MODELS: dict[str, ModelSpec] = {
             **_RC_ALWAYS,
             **_TEE,
         ),
-        _chat("Qwen/Qwen3.5-397B-A17B-TEE", 262_144, 65_536, vision=True, price=(0.45, 3, 0.225), **_RC_ON, **_TEE),
-        _chat("Qwen/Qwen3.6-27B-TEE", 262_144, 65_536, vision=True, price=(0.3, 2, 0.15), **_RC_ON, **_TEE),
-        _chat("Qwen/Qwen3.8-27B-TEE", 262_144, 65_536, vision=True, **_RC_ON, **_TEE),
-        _chat("deepseek-ai/DeepSeek-V3.2-TEE", 131_072, 65_536, price=(1, 1, 0.5), **_RC_OFF, **_TEE),
-        _chat("deepseek-ai/DeepSeek-V4-Flash-0731-TEE", 1_048_576, 65_536, **_RC_OFF, **_TEE),
-        _chat("google/gemma-4-31B-turbo-TEE", 131_072, 65_536, price=(0.12, 0.37, 0.06), **_TEE),
+        _chat("Qwen/Qwen3.5-397B-A17B-TEE", 262_144, 65_536, vision=True, price=(0.45, 3, 0.045), **_RC_ON, **_TEE),
+        _chat("Qwen/Qwen3.6-27B-TEE", 262_144, 65_536, vision=True, price=(0.3, 2, 0.03), **_RC_ON, **_TEE),
+        _chat("Qwen/Qwen3.8-27B-TEE", 262_144, 65_536, vision=True, price=(0.24, 2.2, 0.024), **_RC_ON, **_TEE),
+        _chat("deepseek-ai/DeepSeek-V3.2-TEE", 131_072, 65_536, price=(1, 1, 0.1), **_RC_OFF, **_TEE),
+        _chat(
+            "deepseek-ai/DeepSeek-V4-Flash-0731-TEE", 1_048_576, 131_072, price=(0.44, 1.32, 0.044), **_RC_OFF, **_TEE
+        ),
+        _chat("google/gemma-4-31B-turbo-TEE", 131_072, 65_536, vision=True, price=(0.12, 0.37, 0.012), **_TEE),
         _chat("moonshotai/Kimi-K2.5-TEE", 262_144, 65_535, vision=True, price=(0.44, 2, 0.22), **_RC_ON, **_TEE),
-        _chat("moonshotai/Kimi-K2.6-TEE", 262_144, 65_535, price=(0.66, 3.5, 0.33), **_RC_ON, **_TEE),
-        _chat("moonshotai/Kimi-K3-TEE", 1_048_576, 65_535, price=(3, 15, 1.5), **_RC_ON, **_TEE),
+        _chat("moonshotai/Kimi-K2.6-TEE", 262_144, 65_535, vision=True, price=(0.5, 2.85, 0.05), **_RC_ON, **_TEE),
+        _chat("moonshotai/Kimi-K3-TEE", 1_048_576, 65_535, vision=True, price=(3, 15, 0.3), **_RC_ON, **_TEE),
         _chat(
             "unsloth/Mistral-Nemo-Instruct-2407-TEE",
             131_072,
@@ -119,9 +124,9 @@ CHUTES_MODELS: dict[str, ModelSpec] = {
             **_TEE,
         ),
         _chat("zai-org/GLM-5-TEE", 202_752, 65_535, price=(0.95, 2.55, 0.475), **_RC_ON, **_TEE),
-        _chat("zai-org/GLM-5.1-TEE", 202_752, 65_535, price=(0.98, 3.08, 0.49), **_RC_ON, **_TEE),
-        _chat("zai-org/GLM-5.2-TEE", 1_048_576, 65_535, price=(1.4, 4.4, 0.7), **_RC_ON, **_TEE),
-        _chat("nvidia/Nemotron-3-Nano-Omni-30B-TEE", 131_072, 32_768, vision=True, sparse_listing=True, **_TEE),
+        _chat("zai-org/GLM-5.1-TEE", 202_752, 65_535, price=(0.98, 3.08, 0.098), **_RC_ON, **_TEE),
+        _chat("zai-org/GLM-5.2-TEE", 1_048_576, 65_535, price=(1.25, 3.95, 0.125), **_RC_ON, **_TEE),
+        _chat("Nemotron-3-Nano-Omni-30B-TEE", 131_072, 32_768, vision=True, sparse_listing=True, **_TEE),
         # Older Mastra seed catalog (seeds/002).
         _chat("moonshotai/Kimi-Dev-72B", 131_072),
         _chat("moonshotai/Kimi-K2-Instruct-75k", 75_000),
@@ -169,7 +174,7 @@ CHUTES_EMBED_MODELS: dict[str, ModelSpec] = {
 }
 
 _ROUTING_SUFFIXES = (":latency", ":throughput")
-_THINKING_SUFFIX = ":thinking"
+_THINKING_SUFFIX = ":THINKING"  # case-sensitive: the gateway checks model.endswith(":THINKING")
 
 
 @dataclass(frozen=True)
@@ -180,9 +185,14 @@ class Resolved:
     spec: ModelSpec
     thinking_suffix: bool = False
 
+    @property
+    def served(self) -> str:
+        """The ``model`` an answer names: Chutes rewrites it to the chute name (no pool, no suffix)."""
+        return self.spec.id
+
 
 def _resolve_chutes_member(member: str) -> tuple[ModelSpec | None, bool]:
-    thinking = member.lower().endswith(_THINKING_SUFFIX)
+    thinking = member.endswith(_THINKING_SUFFIX)
     base = member[: -len(_THINKING_SUFFIX)] if thinking else member
     return CHUTES_MODELS.get(base), thinking
 
@@ -200,11 +210,8 @@ def resolve(provider: Provider, model: Any, kind: Literal["chat", "embedding"]) 
             raise vllm_error(f"The model does not support {api}", 400)
         return Resolved(model, spec)
     if provider == "chutes_embeddings":
+        # Only chutes with the embedding template are served; any other id is a 404 like on the gateway.
         spec = CHUTES_EMBED_MODELS.get(model)
-        if spec is None and "embedding" in model.lower() and kind == "embedding":
-            spec = ModelSpec(
-                model, "embedding", 32_768, 0, tools=False, vision="-VL-" in model, dimensions_range=(32, 4096)
-            )
         if spec is None or kind != "embedding":
             raise model_not_found(provider, model)
         return Resolved(model, spec)

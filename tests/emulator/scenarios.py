@@ -4,8 +4,8 @@ Header syntax: ``<name>`` (always fail), ``<name>:<n>`` (fail only the first ``n
 carry exactly this header value, then behave normally) or ``<name>:<n>:<tag>`` (same, with a
 separate counter per tag). Counters live on the emulator and are reset by ``clear_requests()``.
 
-Names: ``rate_limit``, ``quota``, ``legacy_error``, ``server_error`` (any endpoint) and
-``stream_abort``, ``stream_error`` (streamed chat completions only; ignored otherwise).
+Names: ``rate_limit``, ``quota``, ``maintenance``, ``spam``, ``legacy_error``, ``server_error`` (any
+endpoint) and ``stream_abort``, ``stream_error`` (streamed chat completions only; ignored otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from tests.emulator.errors import EmulatorError, Provider, Reply, chutes_error, vllm_error_body
 
-SCENARIOS = frozenset({"rate_limit", "quota", "legacy_error", "server_error", "stream_abort", "stream_error"})
+SCENARIOS = frozenset(
+    {"rate_limit", "quota", "maintenance", "spam", "legacy_error", "server_error", "stream_abort", "stream_error"}
+)
 STREAM_SCENARIOS = frozenset({"stream_abort", "stream_error"})
 HEADER = "x-emulator-scenario"
 
@@ -77,21 +79,21 @@ def next_utc_midnight() -> str:
 def scenario_error(provider: Provider, name: str) -> EmulatorError:
     """The error reply a non-stream scenario produces on ``provider``."""
     stackit = provider == "stackit"
+    # STACKIT's 429 body and Retry-After are undocumented: an empty body and only the documented
+    # x-ratelimit-remaining-* headers. Chutes' 429s carry no Retry-After or rate-limit headers at all
+    # (chutesai/chutes-api issue #56; api/invocation/router.py).
     if name == "rate_limit":
         if stackit:
-            body = vllm_error_body("Rate limit exceeded: too many requests per minute for this project.", 429)
-            headers = {
-                "x-ratelimit-remaining-requests": "0",
-                "x-ratelimit-remaining-tokens": "100000",
-                "retry-after": "1",
-            }
-            return EmulatorError(Reply.json(body, 429, headers))
+            headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "100000"}
+            return EmulatorError(Reply.empty(429, headers))
         return chutes_error("Infrastructure is at maximum capacity, try again later", 429)
+    if name in ("maintenance", "spam") and not stackit:
+        text = "model is under maintenance" if name == "maintenance" else "Stop spamming this prompt, please..."
+        return chutes_error(text, 429)
     if name == "quota":
         if stackit:
-            body = vllm_error_body("Rate limit exceeded: too many tokens per minute for this project.", 429)
-            headers = {"x-ratelimit-remaining-requests": "10", "x-ratelimit-remaining-tokens": "0", "retry-after": "1"}
-            return EmulatorError(Reply.json(body, 429, headers))
+            headers = {"x-ratelimit-remaining-requests": "10", "x-ratelimit-remaining-tokens": "0"}
+            return EmulatorError(Reply.empty(429, headers))
         detail = {
             "message": "Quota exceeded and account balance is $0.0, please pay with fiat or send tao to "
             "5XemulatorAddressForTaoPaymentsOnlyxxxxxxxxxxxxxxx",

@@ -10,10 +10,13 @@ Usage::
         emu.base_urls["chutes_embeddings"]  # Chutes embeddings host
         emu.requests                        # list[CapturedRequest]
 
-Auth: every request needs ``Authorization: Bearer <key>``. STACKIT answers a missing/empty key (or
-the key ``invalid``) with an empty 403; Chutes with 401 ``Authentication required.`` or, for the
-key ``invalid``, 401 ``Can't find a user with that api key in our db :(``. Chutes ``GET /v1/models``
-is public. Failure scenarios: see :mod:`tests.emulator.scenarios` (``X-Emulator-Scenario`` header).
+Auth: every request needs ``Authorization: Bearer <key>``. STACKIT answers a missing/empty key with
+an empty 403 and the key ``invalid`` with an empty 401 (unverified live: either status); Chutes
+answers a missing key with 401 ``Authentication required.``, the key ``invalid`` (JWT path) with 401
+``Invalid token.`` and ``cpk_invalid`` with 401 ``Missing or invalid authorization header(s)``.
+Chutes ``GET /v1/models`` is public. On the Chutes LLM host a POST to a path no LLM chute serves
+(e.g. ``/v1/embeddings``) is 404 ``No matching cord found!`` for a known model. Failure scenarios:
+see :mod:`tests.emulator.scenarios` (``X-Emulator-Scenario`` header).
 """
 
 from __future__ import annotations
@@ -55,15 +58,22 @@ def _check_auth(provider: Provider, method: str, path: str, headers: dict[str, s
     scheme, _, key = headers.get("authorization", "").strip().partition(" ")
     key = key.strip() if scheme.lower() == "bearer" else ""
     if provider == "stackit":
-        if not key or key == "invalid":
-            raise EmulatorError(Reply.empty(403))
+        if not key:
+            raise EmulatorError(Reply.empty(403))  # documented probe: 403, content-length 0
+        if key == "invalid":
+            # The status for a wrong non-empty key is unverified (401 or 403); 401 here, so clients
+            # are exercised on both (tests accept either).
+            raise EmulatorError(Reply.empty(401))
         return
     if provider == "chutes" and method == "GET" and path == "/v1/models":
         return
     if not key:
         raise chutes_error("Authentication required.", 401)
+    # api/user/service.py: a non-cpk_ bearer is taken for a JWT; a malformed cpk_ key fails the key path.
     if key == "invalid":
-        raise chutes_error("Can't find a user with that api key in our db :(", 401)
+        raise chutes_error("Invalid token.", 401)
+    if key == "cpk_invalid":
+        raise chutes_error("Missing or invalid authorization header(s)", 401)
 
 
 def _extra_headers(provider: Provider, raw: bytes) -> dict[str, str]:
@@ -77,6 +87,9 @@ def _extra_headers(provider: Provider, raw: bytes) -> dict[str, str]:
             "x-ratelimit-remaining-tokens": "199000",
         }
     return {"x-chutes-invocationid": f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"}
+
+
+_CHUTES_LLM_CORDS = frozenset({"/v1/chat/completions", "/v1/completions"})
 
 
 def dispatch(
@@ -101,6 +114,11 @@ def dispatch(
                 scenario_name = scenario.name
             else:
                 raise scenario_error(provider, scenario.name)
+    if provider == "chutes" and method == "POST" and path.startswith("/v1/") and path not in _CHUTES_LLM_CORDS:
+        # The gateway resolves the model first (unknown -> "model not found: <id>"), then looks for a
+        # cord of that chute serving the path: an LLM chute has none for e.g. /v1/embeddings.
+        resolve(provider, body.get("model") if isinstance(body, dict) else None, "chat")
+        raise chutes_error("No matching cord found!", 404)
     if path not in _ROUTES or (provider == "chutes_embeddings" and path == "/v1/models"):
         raise chutes_error("Not Found", 404)
     if method != _ROUTES[path]:
@@ -112,8 +130,6 @@ def dispatch(
     if path == "/v1/models":
         return Reply.json(stackit_models_payload() if provider == "stackit" else chutes_models_payload())
     if path == "/v1/embeddings":
-        if provider == "chutes":  # the LLM host has no embedding chutes: template mismatch -> 404
-            resolve(provider, body.get("model") if isinstance(body, dict) else None, "embedding")
         return handle_embeddings(provider, body, headers)
     if provider == "chutes_embeddings":
         resolve(provider, body.get("model") if isinstance(body, dict) else None, "chat")

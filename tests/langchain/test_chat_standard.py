@@ -2,7 +2,7 @@
 
 One STACKIT model (``openai/gpt-oss-120b``: tools, reasoning in ``reasoning``, json_schema structured
 output by default) and one Chutes model (``Qwen/Qwen3-235B-A22B-Thinking-2507-TEE``: tools, reasoning
-in ``reasoning_content``, function-calling structured output by default). The integration classes
+in ``reasoning_content``, json_schema structured output by default per the models.dev flags). The integration classes
 replay ``cassettes/langchain/test_chat_standard/`` (URIs matched, so routing is proven).
 """
 

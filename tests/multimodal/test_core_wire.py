@@ -24,6 +24,7 @@ from stackit_chutes_core import (
     EmbeddingItemsError,
     InvalidInputError,
     NotFoundError,
+    ProviderCapabilityError,
     aembed_items,
     aembed_texts,
     embed_items,
@@ -281,16 +282,12 @@ def test_images_to_text_only_models_name_the_image_models(
     assert emulator.requests == []  # refused before any request
 
 
-def test_unknown_model_needs_the_explicit_opt_out(emulator: ProviderEmulator, stackit_url: str) -> None:
+def test_unknown_model_is_sent_and_the_provider_decides(emulator: ProviderEmulator, stackit_url: str) -> None:
+    # The catalog knows nothing about this model, so it does not block (this emulator does not serve it: 404).
     endpoint = _ep(stackit_url, UNKNOWN)
     item = EmbeddingItem(image_url=data_uri("red"))
-    with pytest.raises(CapabilityError) as caught:
-        embed_items(endpoint, [item])
-    assert "allow_unverified_images=True" in str(caught.value) and QWEN_VL in str(caught.value)
-    assert emulator.requests == []
-    # With the opt-out the request is sent as is (this emulator does not serve the model: 404).
     with pytest.raises(NotFoundError):
-        embed_items(endpoint, [item], allow_unverified_images=True)
+        embed_items(endpoint, [item])
     [request] = emulator.requests
     assert body_of(request)["model"] == "acme/omni-embed-1"
     assert user_parts(body_of(request))[0]["image_url"]["url"] == data_uri("red")
@@ -298,9 +295,13 @@ def test_unknown_model_needs_the_explicit_opt_out(emulator: ProviderEmulator, st
     assert [m["role"] for m in body_of(request)["messages"]] == ["user", "assistant"]
 
 
-def test_opt_out_never_overrides_a_known_text_only_model(stackit_url: str) -> None:
-    with pytest.raises(CapabilityError):
+def test_opt_out_sends_to_a_documented_text_only_model_and_the_provider_refuses(stackit_url: str) -> None:
+    with pytest.raises(CapabilityError, match="allow_unverified_images"):
+        embed_items(_ep(stackit_url, E5), [EmbeddingItem(image_url=data_uri("red"))])
+    with pytest.raises(ProviderCapabilityError) as caught:
         embed_items(_ep(stackit_url, E5), [EmbeddingItem(image_url=data_uri("red"))], allow_unverified_images=True)
+    assert caught.value.capability == "image_input" and caught.value.status_code == 400
+    assert QWEN_VL in caught.value.alternatives
 
 
 # -- partial failure --------------------------------------------------------------------------------

@@ -274,15 +274,11 @@ class TestErrorsBeforeAnyRequest:
             asyncio.run(emb.aembed_multimodal(["text", {"type": "image", "url": data_uri("red")}]))
         assert emulator.requests == []
 
-    def test_unknown_model_opt_out(self, emulator: ProviderEmulator, stackit_url: str) -> None:
-        with pytest.raises(core.CapabilityError, match="allow_unverified_images"):
-            StackitChutesEmbeddings(model=UNKNOWN, base_url=stackit_url).embed_image(uris=[data_uri("red")])
-        assert emulator.requests == []
-        opted = StackitChutesEmbeddings(
-            model=UNKNOWN, base_url=stackit_url, allow_unverified_images=True, max_retries=0
-        )
+    def test_unknown_model_is_sent(self, emulator: ProviderEmulator, stackit_url: str) -> None:
+        # the catalog knows nothing about the model, so it does not block: the provider decides
+        unknown = StackitChutesEmbeddings(model=UNKNOWN, base_url=stackit_url, max_retries=0)
         with pytest.raises(core.NotFoundError):  # sent; this emulator does not serve the model
-            opted.embed_image(uris=[data_uri("red")])
+            unknown.embed_image(uris=[data_uri("red")])
         assert len(emulator.requests) == 1
 
 

@@ -259,15 +259,11 @@ class TestChecksBeforeAnyRequest:
             asyncio.run(model.aget_image_embedding_batch([png("red")]))
         assert emulator.requests == []
 
-    def test_unknown_model_opt_out(self, emulator: ProviderEmulator, stackit_url: str) -> None:
-        with pytest.raises(CapabilityError, match="allow_unverified_images"):
-            StackitChutesEmbedding(model_name=UNKNOWN, api_base=stackit_url).get_image_embedding(png("red"))
-        assert emulator.requests == []
-        opted = StackitChutesEmbedding(
-            model_name=UNKNOWN, api_base=stackit_url, allow_unverified_images=True, max_retries=0
-        )
+    def test_unknown_model_is_sent(self, emulator: ProviderEmulator, stackit_url: str) -> None:
+        # the catalog knows nothing about the model, so it does not block: the provider decides
+        unknown = StackitChutesEmbedding(model_name=UNKNOWN, api_base=stackit_url, max_retries=0)
         with pytest.raises(NotFoundError):  # sent; this emulator does not serve the model
-            opted.get_image_embedding(png("red"))
+            unknown.get_image_embedding(png("red"))
         assert len(emulator.requests) == 1
 
 

@@ -81,7 +81,7 @@ def test_models_table_lists_ids_to_paste_with_price_and_status() -> None:
     assert lines[0].split()[:3] == ["MODEL", "ALIASES", "KIND"]
     row = next(line for line in lines if line.startswith("stackit/openai/gpt-oss-120b "))
     assert row.split()[:4] == ["stackit/openai/gpt-oss-120b", "gpt-oss-120b", "chat", "131K"]
-    assert "0.45/0.65 EUR" in row and row.endswith("active")
+    assert "0.53/0.76 USD" in row and row.endswith("active")
     assert not any(line.startswith("chutes/") for line in lines)
     assert re.match(r"\d+ models;", result.stderr)
 
@@ -130,7 +130,7 @@ def test_chat_prints_the_answer_and_usage_with_cost_on_stderr(emulator: Provider
     result = cli("chat", CHAT, QUESTION, env=_env(emulator))
     assert result.returncode == 0
     assert result.stdout == "The capital of France is Paris.\n"
-    assert re.fullmatch(rf"\[{CHAT}\] \d+ in / \d+ out tokens, cost 0\.\d+ EUR\n", result.stderr)
+    assert re.fullmatch(rf"\[{CHAT}\] \d+ in / \d+ out tokens, cost 0\.\d+ USD\n", result.stderr)
 
 
 def test_chat_stream_with_system_message(emulator: ProviderEmulator) -> None:
@@ -153,7 +153,7 @@ def test_chat_json_has_content_reasoning_usage_cost(emulator: ProviderEmulator, 
     assert payload["content"] and payload["reasoning"]  # gpt-oss always reasons
     usage = payload["usage"]
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] > 0
-    assert payload["cost"]["currency"] == "EUR"
+    assert payload["cost"]["currency"] == "USD"
     assert payload["cost"]["total"] == pytest.approx(payload["cost"]["input"] + payload["cost"]["output"])
 
 
@@ -166,7 +166,7 @@ def test_embed_prints_dimension_and_first_values(emulator: ProviderEmulator) -> 
     lines = result.stdout.splitlines()
     assert [line.split("\t")[:2] for line in lines] == [["hello world", "dim=4096"], ["second text", "dim=4096"]]
     assert re.fullmatch(r"\[([-+][\d.e-]+, ){4}\.\.\.\]", lines[0].split("\t")[2])
-    assert re.fullmatch(rf"\[{EMBED}\] \d+ in / 0 out tokens, cost [\d.]+ EUR\n", result.stderr)
+    assert re.fullmatch(rf"\[{EMBED}\] \d+ in / 0 out tokens, cost [\d.]+ USD\n", result.stderr)
 
 
 def test_embed_json_with_images_and_dimensions(emulator: ProviderEmulator, tmp_path: Path) -> None:
@@ -179,7 +179,7 @@ def test_embed_json_with_images_and_dimensions(emulator: ProviderEmulator, tmp_p
     payload = json.loads(result.stdout)
     assert payload["model"] == VL_EMBED
     assert [len(vector) for vector in payload["vectors"]] == [256, 256]
-    assert payload["usage"]["input_tokens"] > 0 and payload["cost"]["currency"] == "EUR"
+    assert payload["usage"]["input_tokens"] > 0 and payload["cost"]["currency"] == "USD"
 
 
 # -- errors and exit codes --------------------------------------------------------------------

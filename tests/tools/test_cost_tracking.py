@@ -56,17 +56,33 @@ def _price(model: str, usage: Usage) -> Decimal:
 # -- the core ledger --------------------------------------------------------------------------
 
 
-def test_ledger_keeps_currencies_apart_and_counts_reasoning() -> None:
+@pytest.fixture
+def eur_priced_model() -> Iterator[str]:
+    """A STACKIT model declared with a EUR price (the packaged STACKIT prices are models.dev's USD)."""
+    row = catalog.ModelInfo(
+        provider="stackit",
+        id="example/eur-priced",
+        kind="chat",
+        price=catalog.Price(Decimal("0.45"), Decimal("0.65"), "EUR", source="test"),
+    )
+    catalog.register_model(row)
+    yield row.qualified_name
+    catalog.unregister_model(row.provider, row.id)
+
+
+def test_ledger_keeps_currencies_apart_and_counts_reasoning(eur_priced_model: str) -> None:
     ledger = UsageLedger()
     ledger.record(STACKIT_CHAT, Usage(input_tokens=1000, output_tokens=500, total_tokens=1500, reasoning_tokens=200))
     ledger.record(CHUTES_CHAT, Usage(input_tokens=2000, output_tokens=100, total_tokens=2100))
+    ledger.record(eur_priced_model, Usage(input_tokens=10, output_tokens=10, total_tokens=20))
     ledger.record("chutes/some/unknown-model", Usage(input_tokens=7, output_tokens=3, total_tokens=10))
     assert ledger.total_cost == {
-        "EUR": _price(STACKIT_CHAT, Usage(input_tokens=1000, output_tokens=500)),
-        "USD": _price(CHUTES_CHAT, Usage(input_tokens=2000, output_tokens=100)),
+        "EUR": _price(eur_priced_model, Usage(input_tokens=10, output_tokens=10)),
+        "USD": _price(STACKIT_CHAT, Usage(input_tokens=1000, output_tokens=500))
+        + _price(CHUTES_CHAT, Usage(input_tokens=2000, output_tokens=100)),
     }
-    assert (ledger.prompt_tokens, ledger.completion_tokens, ledger.reasoning_tokens) == (3007, 603, 200)
-    assert ledger.total_tokens == 3610 and ledger.successful_requests == 3
+    assert (ledger.prompt_tokens, ledger.completion_tokens, ledger.reasoning_tokens) == (3017, 613, 200)
+    assert ledger.total_tokens == 3630 and ledger.successful_requests == 4
     assert ledger.unpriced_models == ["chutes/some/unknown-model"]
     assert "EUR" in ledger.summary() and "USD" in ledger.summary()
 
@@ -85,7 +101,7 @@ def test_ledger_is_thread_safe() -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert ledger.successful_requests == 4000 and ledger.total_tokens == 20_000
-    assert ledger.total_cost["EUR"] == 4000 * _price(STACKIT_CHAT, usage)
+    assert ledger.total_cost["USD"] == 4000 * _price(STACKIT_CHAT, usage)
 
 
 # -- LangChain --------------------------------------------------------------------------------
@@ -115,8 +131,9 @@ def test_langchain_rag_chain_counts_embeddings_and_both_providers() -> None:
     assert embed_row.kind == "embedding" and embed_row.requests == 2  # the documents, then the query
     assert embed_row.prompt_tokens > 0 and embed_row.completion_tokens == 0
     assert cb.successful_requests == 4
-    eur = cb.by_model[STACKIT_CHAT].cost + embed_row.cost  # type: ignore[operator]
-    assert cb.total_cost == {"EUR": eur, "USD": cb.by_model[CHUTES_CHAT].cost}
+    # every packaged price here is stated in USD (STACKIT's from models.dev), so one currency sums
+    usd = cb.by_model[STACKIT_CHAT].cost + embed_row.cost + cb.by_model[CHUTES_CHAT].cost  # type: ignore[operator]
+    assert cb.total_cost == {"USD": usd}
     assert cb.total_tokens == cb.prompt_tokens + cb.completion_tokens
 
 
@@ -181,7 +198,7 @@ def test_llama_index_index_and_query_engine_count_embeddings_and_chat() -> None:
     assert chat_row.requests >= 1 and chat_row.completion_tokens > 0
     assert handler.total_embedding_token_count > embedded_documents  # the query was embedded too
     assert handler.total_llm_token_count == chat_row.prompt_tokens + chat_row.completion_tokens
-    assert handler.total_cost == {"EUR": chat_row.cost + handler.by_model[EMBED].cost}  # type: ignore[operator]
+    assert handler.total_cost == {"USD": chat_row.cost + handler.by_model[EMBED].cost}  # type: ignore[operator]
 
 
 def test_llama_index_streams_counted_once_and_match_langchain_numbers() -> None:
