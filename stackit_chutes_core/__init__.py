@@ -51,7 +51,6 @@ from stackit_chutes_core._tracking import (
     UsageView,
     activate_ledger,
     deactivate_ledger,
-    report_usage,
     track_usage,
 )
 from stackit_chutes_core._version import __version__
@@ -185,7 +184,6 @@ __all__ = [
     "parse_model",
     "refresh_catalog",
     "register_provider",
-    "report_usage",
     "resolve_endpoint",
     "stream_chat",
     "stream_with_fallbacks",

@@ -15,7 +15,7 @@ from typing import Any
 
 from stackit_chutes_core import _listing
 from stackit_chutes_core._transport import _options, translate_error
-from stackit_chutes_core.catalog import ModelInfo, refresh_from_models_endpoint
+from stackit_chutes_core.catalog import ModelInfo, merge_listing
 from stackit_chutes_core.errors import ConfigurationError, MissingAPIKeyError
 from stackit_chutes_core.providers import get_provider, known_providers
 from stackit_chutes_core.routing import resolve_endpoint
@@ -80,9 +80,7 @@ def refresh_catalog(
     raw_entries = listing.get("data", []) if isinstance(listing, dict) else []
     entries = [e for e in raw_entries if isinstance(e, Mapping)]
     fetched_at = time.time()
-    merged = refresh_from_models_endpoint(
-        row.name, entries, currency=row.currency, base_url=endpoint.base_url, fetched_at=fetched_at
-    )
+    merged = merge_listing(row.name, entries, currency=row.currency, base_url=endpoint.base_url, fetched_at=fetched_at)
     saved = _listing.CachedListing(row.name, endpoint.base_url, row.currency, fetched_at, tuple(entries))
     if persist:
         _persist(saved, cache_dir, environ)

@@ -6,7 +6,7 @@ the catalog does not know still works, and :func:`lookup` simply answers ``None`
 
 Every row names its ``source`` and ``as_of`` date, and which facts the source states (``documented``):
 the package refuses a request before sending only on documented, dated facts, and otherwise lets the
-provider decide. Chutes' catalog changes monthly, so :func:`refresh_from_models_endpoint` (and
+provider decide. Chutes' catalog changes monthly, so :func:`merge_listing` (and
 ``refresh_catalog``) merges a live ``GET /models`` listing over the packaged rows at run time, never at
 import; a listing persisted with ``refresh_catalog(..., persist=True)`` is merged lazily at the first
 lookup of a later process while fresh. Rows declared with :func:`register_model` always win.
@@ -34,7 +34,7 @@ __all__ = [
     "RateLimits",
     "all_models",
     "lookup",
-    "refresh_from_models_endpoint",
+    "merge_listing",
     "register_model",
     "resolve_alias",
     "unregister_model",
@@ -287,7 +287,7 @@ def all_models(provider: str | None = None, kind: ModelKind | None = None) -> li
     ]
 
 
-def refresh_from_models_endpoint(
+def merge_listing(
     provider: str,
     entries: Iterable[Mapping[str, Any]],
     *,

@@ -504,7 +504,7 @@ def test_refresh_updates_known_row():
         capabilities=catalog.Capabilities(),
     )
 
-    merged = catalog.refresh_from_models_endpoint("chutes", [copy.deepcopy(QWEN3_32B_TEE_ENTRY)], currency="USD")
+    merged = catalog.merge_listing("chutes", [copy.deepcopy(QWEN3_32B_TEE_ENTRY)], currency="USD")
 
     assert [m.id for m in merged] == ["Qwen/Qwen3-32B-TEE"]
     info = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
@@ -520,7 +520,7 @@ def test_refresh_updates_known_row():
 
 def test_refresh_verbatim_entry_matches_packaged_facts():
     before = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
-    catalog.refresh_from_models_endpoint("chutes", [QWEN3_32B_TEE_ENTRY], currency="USD", fetched_at=1_785_076_921)
+    catalog.merge_listing("chutes", [QWEN3_32B_TEE_ENTRY], currency="USD", fetched_at=1_785_076_921)
     after = catalog.lookup("chutes", "Qwen/Qwen3-32B-TEE")
     assert after.capabilities == before.capabilities and after.input_modalities == before.input_modalities
     assert (after.context_window, after.max_output_tokens) == (before.context_window, before.max_output_tokens)
@@ -534,7 +534,7 @@ def test_refresh_adds_unseen_model():
     assert catalog.lookup("chutes", entry["id"]) is None
     count = len(catalog.all_models("chutes"))
 
-    catalog.refresh_from_models_endpoint("chutes", [entry], currency="USD")
+    catalog.merge_listing("chutes", [entry], currency="USD")
 
     info = catalog.lookup("chutes", entry["id"])
     assert info is not None and info.provider == "chutes" and info.kind == "chat"
@@ -547,9 +547,7 @@ def test_refresh_adds_unseen_model():
 def test_refresh_partial_entry_keeps_packaged_values():
     model_id = "unsloth/Mistral-Nemo-Instruct-2407-TEE"
     before = catalog.lookup("chutes", model_id)
-    catalog.refresh_from_models_endpoint(
-        "chutes", [{"id": model_id, "max_model_len": 65536}, {"no": "id"}], currency="USD"
-    )
+    catalog.merge_listing("chutes", [{"id": model_id, "max_model_len": 65536}, {"no": "id"}], currency="USD")
     after = catalog.lookup("chutes", model_id)
     assert after.context_window == 65536
     assert after.price == before.price and after.capabilities == before.capabilities
@@ -557,7 +555,7 @@ def test_refresh_partial_entry_keeps_packaged_values():
 
 
 def test_refresh_is_undone_by_reset():
-    catalog.refresh_from_models_endpoint("chutes", [{"id": "example-org/Temp", "context_length": 10}], currency="USD")
+    catalog.merge_listing("chutes", [{"id": "example-org/Temp", "context_length": 10}], currency="USD")
     assert catalog.lookup("chutes", "example-org/Temp") is not None
     catalog._rows = None
     catalog._aliases.clear()
