@@ -69,7 +69,7 @@ class ProviderConnection(BaseModel):
         """
         bound = self._connection.checked()
         self.credentials_provider = bound.credentials_provider
-        if self.api_key is None and self.credentials_provider == bound.route().provider.name:
+        if self.api_key is None and self.credentials_provider == bound.route().provider:
             self.api_key = bound.endpoint().api_key
         return self
 

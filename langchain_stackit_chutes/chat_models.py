@@ -302,7 +302,7 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
 
     def _provider_of(self, model: str) -> str | None:
         try:
-            return self._connection.route(model).provider.name
+            return self._connection.route(model).provider
         except core.ConfigurationError:
             return None
 
@@ -408,7 +408,7 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
             raise to_langchain_error(exc) from exc
 
     def _chunks(self, endpoint: core.Endpoint, deltas: Iterator[core.ChatDelta]) -> Iterator[ChatGenerationChunk]:
-        provider, info = endpoint.provider.name, endpoint.route.info
+        provider, info = endpoint.provider, endpoint.route.info
         for delta in deltas:
             yield ChatGenerationChunk(
                 message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)
@@ -417,7 +417,7 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
     async def _achunks(
         self, endpoint: core.Endpoint, deltas: AsyncIterator[core.ChatDelta]
     ) -> AsyncIterator[ChatGenerationChunk]:
-        provider, info = endpoint.provider.name, endpoint.route.info
+        provider, info = endpoint.provider, endpoint.route.info
         async for delta in deltas:
             yield ChatGenerationChunk(
                 message=delta_to_chunk(delta, provider=provider, info=info, output_version=self.output_version)

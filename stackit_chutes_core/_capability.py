@@ -38,7 +38,7 @@ def capable_models(provider: str, capability: str, kind: ModelKind = "chat") -> 
 
 
 def _translated(endpoint: Endpoint, exc: APIStatusError) -> APIStatusError:
-    provider = endpoint.provider.name
+    provider = endpoint.provider
     kind: ModelKind = "embedding" if endpoint.purpose == "embeddings" else "chat"
     return as_capability_error(
         exc,

@@ -166,7 +166,7 @@ def build_chat_body(
     """The request body and extra headers for ``request``; raises before sending if it cannot work."""
     check_messages(request.messages)
     _check_capabilities(endpoint, request)
-    provider = endpoint.provider
+    provider = endpoint.provider_config
     body: dict[str, Any] = {
         "model": endpoint.model_id,
         "messages": [message_to_wire(m, provider) for m in request.messages],
@@ -253,7 +253,7 @@ def _tool_calls(raw_calls: Any, response_id: str | None, endpoint: Endpoint, raw
 
 
 def _choice_result(entry: Any, position: int, raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResult:
-    provider = endpoint.provider
+    provider = endpoint.provider_config
     choice = _mapping(entry, f"choices[{position}]", endpoint, raw)
     message = _mapping(choice.get("message"), f"choices[{position}].message", endpoint, raw)
     content = message.get("content")
@@ -292,7 +292,7 @@ def parse_chat_response(raw: Mapping[str, Any], endpoint: Endpoint) -> ChatResul
         raise invalid_response(endpoint, f"choices is a {type(choices).__name__}, not a list", raw)
     first, *others = (_choice_result(choice, i, raw, endpoint) for i, choice in enumerate(choices))
     raw_usage = raw.get("usage")
-    first.usage = Usage.from_wire(raw_usage, provider=endpoint.provider.name, model=endpoint.model_id)
+    first.usage = Usage.from_wire(raw_usage, provider=endpoint.provider, model=endpoint.model_id)
     first.raw_usage = raw_usage if isinstance(raw_usage, Mapping) else None
     first.raw = raw
     first.alternatives = others

@@ -134,7 +134,7 @@ class ModelConnection:
             _warn_unknown(route.qualified_name)
         connection = self
         if self.credentials_provider is None:
-            connection = self.replace(credentials_provider=route.provider.name)
+            connection = self.replace(credentials_provider=route.provider)
         connection.endpoint()  # MissingAPIKeyError naming the variable, before any request
         return connection
 

@@ -200,7 +200,7 @@ def _vectors_of(
         slots[index] = _vector(item.get("embedding"), position, endpoint)
     vectors = [v for v in slots if v is not None]
     _check_sizes(vectors, dimensions, endpoint)
-    return vectors, Usage.from_wire(raw.get("usage"), provider=endpoint.provider.name, model=endpoint.model_id)
+    return vectors, Usage.from_wire(raw.get("usage"), provider=endpoint.provider, model=endpoint.model_id)
 
 
 def _check_sizes(vectors: Sequence[list[float]], dimensions: int | None, endpoint: Endpoint) -> None:
@@ -354,7 +354,7 @@ def _collect(
             raise failures[0]  # one cause for everything (bad key, wrong model): raise it as is
         partial = [None if isinstance(o, BaseException) else o[0] for o in outcomes]
         raise EmbeddingItemsError(
-            provider=endpoint.provider.name, model=endpoint.model_id, failures=failures, partial=partial
+            provider=endpoint.provider, model=endpoint.model_id, failures=failures, partial=partial
         )
     return _joined(endpoint, [([o[0]], o[1]) for o in outcomes if not isinstance(o, BaseException)])
 

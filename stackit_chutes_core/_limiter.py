@@ -197,7 +197,7 @@ _limiters: dict[tuple[str, str, str], RateLimiter] = {}
 
 def _key(endpoint: Endpoint) -> tuple[str, str, str]:
     digest = hashlib.sha256(endpoint.api_key.get_secret_value().encode()).hexdigest()[:16]
-    return endpoint.provider.name, digest, endpoint.model_id
+    return endpoint.provider, digest, endpoint.model_id
 
 
 def catalog_limits(endpoint: Endpoint) -> RateLimits | None:

@@ -50,7 +50,7 @@ class ChatStreamState:
 
     def __init__(self, endpoint: Endpoint, *, require_finish: bool = True) -> None:
         self._endpoint = endpoint
-        self._provider = endpoint.provider
+        self._provider = endpoint.provider_config
         self._require_finish = require_finish
         info = endpoint.route.info
         self._splitter = ThinkTagSplitter(expect_reasoning=info is not None and info.capabilities.reasoning_in_content)

@@ -126,7 +126,7 @@ def post_json(
         try:
             response = client.post(path, body=dict(body), cast_to=_httpx_response(), options=_options(headers, extra))
         except Exception as exc:
-            raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
+            raise translate_error(exc, endpoint.provider, endpoint.model_id) from exc
         return decode_answer(response.content, endpoint)
 
     return pace(endpoint, body, send)  # paced by the endpoint's rate limiter, if it has one
@@ -144,7 +144,7 @@ async def apost_json(
                 path, body=dict(body), cast_to=_httpx_response(), options=_options(headers, extra)
             )
         except Exception as exc:
-            raise translate_error(exc, endpoint.provider.name, endpoint.model_id) from exc
+            raise translate_error(exc, endpoint.provider, endpoint.model_id) from exc
         return decode_answer(response.content, endpoint)
 
     return await apace(endpoint, body, send)
@@ -157,7 +157,7 @@ def _no_constants(name: str) -> Any:
 def invalid_response(endpoint: Endpoint, problem: str, body: Any = None) -> InvalidResponseError:
     """The typed error for a 200 answer that is no usable answer."""
     return InvalidResponseError(
-        f"the answer is unusable: {problem}", provider=endpoint.provider.name, model=endpoint.model_id, body=body
+        f"the answer is unusable: {problem}", provider=endpoint.provider, model=endpoint.model_id, body=body
     )
 
 
@@ -181,7 +181,7 @@ def post_stream(
 ) -> Iterator[dict[str, Any]]:
     """POST ``body`` with ``stream: true`` and yield each SSE ``data`` object."""
     client = sync_client_for(endpoint)
-    provider = endpoint.provider.name
+    provider = endpoint.provider
 
     def send(extra: Mapping[str, Any]) -> Any:
         try:
@@ -211,7 +211,7 @@ async def apost_stream(
 ) -> AsyncIterator[dict[str, Any]]:
     """Async :func:`post_stream`."""
     client = async_client_for(endpoint)
-    provider = endpoint.provider.name
+    provider = endpoint.provider
 
     async def send(extra: Mapping[str, Any]) -> Any:
         try:

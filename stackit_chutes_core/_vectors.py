@@ -39,7 +39,7 @@ _rejected: set[str] = set()  # base URLs whose server refused base64
 
 def encoding_for(endpoint: Endpoint) -> Encoding:
     """``"base64"`` where the provider supports it and the server has not refused it, else ``"float"``."""
-    if endpoint.provider.embeddings_base64 and endpoint.base_url not in _rejected:
+    if endpoint.provider_config.embeddings_base64 and endpoint.base_url not in _rejected:
         return "base64"
     return "float"
 

@@ -36,9 +36,14 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class ModelRoute:
-    """Where a model string points: provider, real model id and catalog row (if known)."""
+    """Where a model string points: provider, real model id and catalog row (if known).
 
-    provider: Provider
+    As everywhere in the package, ``provider`` is the provider's *name* (``"stackit"``); the provider's
+    row of facts (URLs, key variables, wire renames) is :attr:`provider_config`.
+    """
+
+    provider_config: Provider
+    """The provider's row of facts."""
     model_id: str
     """The id sent on the wire (aliases resolved)."""
     requested: str
@@ -47,9 +52,14 @@ class ModelRoute:
     """Catalog row, or ``None`` when the catalog does not know the model."""
 
     @property
+    def provider(self) -> str:
+        """The provider's name, e.g. ``"stackit"``."""
+        return self.provider_config.name
+
+    @property
     def qualified_name(self) -> str:
         """``"<provider>/<model id>"``."""
-        return f"{self.provider.name}/{self.model_id}"
+        return f"{self.provider_config.name}/{self.model_id}"
 
 
 def _suggest_provider(prefix: str) -> str | None:
@@ -100,7 +110,7 @@ def parse_model(model: str, provider: str | None = None) -> ModelRoute:
         raise ConfigurationError(f"Model {model!r} has an empty model id after the provider prefix.")
     real_id = catalog.resolve_alias(chosen.name, model_id)
     return ModelRoute(
-        provider=chosen,
+        provider_config=chosen,
         model_id=real_id,
         requested=model,
         info=catalog.lookup(chosen.name, real_id),
@@ -129,9 +139,14 @@ class Endpoint:
     http_async_client: Any = field(default=None, compare=False, repr=False)
 
     @property
-    def provider(self) -> Provider:
-        """The provider row."""
-        return self.route.provider
+    def provider(self) -> str:
+        """The provider's name, e.g. ``"stackit"``."""
+        return self.route.provider_config.name
+
+    @property
+    def provider_config(self) -> Provider:
+        """The provider's row of facts (URLs, key variables, wire renames)."""
+        return self.route.provider_config
 
     @property
     def model_id(self) -> str:
@@ -205,7 +220,7 @@ def resolve_endpoint(
         raise ConfigurationError(f"max_response_bytes must be a positive integer, got {max_response_bytes!r}.")
     environ = os.environ if environ is None else environ
     route = route or parse_model(model, provider)
-    chosen = route.provider
+    chosen = route.provider_config
     own_credentials = credentials_for is None or credentials_for == chosen.name
     key = api_key if own_credentials else None
     if isinstance(key, SecretStr):

@@ -48,7 +48,7 @@ from tests._http import Recorder, chat_completion, endpoint, json_response
 )
 def test_provider_prefix_split_on_first_slash_only(model: str, provider: str, model_id: str) -> None:
     route = parse_model(model)
-    assert route.provider.name == provider
+    assert route.provider == provider
     assert route.model_id == model_id
     assert route.requested == model
     assert route.qualified_name == f"{provider}/{model_id}"
@@ -152,7 +152,7 @@ def test_empty_model_strings_are_rejected(bad: str) -> None:
 
 def test_provider_less_id_with_explicit_provider() -> None:
     route = parse_model("openai/gpt-oss-120b", provider="chutes")
-    assert route.provider.name == "chutes"
+    assert route.provider == "chutes"
     assert route.model_id == "openai/gpt-oss-120b"
     # With the prefix already written, it is not doubled.
     again = parse_model("stackit/openai/gpt-oss-120b", provider="stackit")
@@ -198,7 +198,7 @@ def test_register_provider_routes_to_another_endpoint(acme: str, monkeypatch: py
     assert provider is not None
     assert provider.base_url == "https://llm.acme.example/v1"
     route = parse_model("acme/org/model:variant")
-    assert route.provider.name == "acme"
+    assert route.provider == "acme"
     assert route.model_id == "org/model:variant"
     recorder = Recorder(json_response(chat_completion()))
     ep = resolve_endpoint("acme/org/model:variant", http_client=recorder.client(), max_retries=0)

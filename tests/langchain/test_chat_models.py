@@ -501,7 +501,7 @@ def test_ls_params_follow_the_model_actually_used() -> None:
 def test_provider_field_with_bare_id() -> None:
     llm = ChatStackitChutes(model="openai/gpt-oss-120b", provider="stackit")
     assert llm._endpoint().base_url.endswith("onstackit.cloud/v1")
-    assert llm._endpoint(THINKER).provider.name == "chutes"  # a prefixed model string wins
+    assert llm._endpoint(THINKER).provider == "chutes"  # a prefixed model string wins
 
 
 def test_openai_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:

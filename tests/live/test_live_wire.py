@@ -89,7 +89,7 @@ def test_context_overflow_is_400(endpoint: Make, say: Say, provider: str) -> Non
             {
                 "model": ep.model_id,
                 "messages": [{"role": "user", "content": "hi"}],
-                ep.provider.max_tokens_field: 50_000_000,
+                ep.provider_config.max_tokens_field: 50_000_000,
             },
         )
     )
@@ -127,7 +127,7 @@ def test_reasoning_field(endpoint: Make, say: Say, provider: str) -> None:
         {
             "model": ep.model_id,
             "messages": [{"role": "user", "content": "Why is the sky blue? One sentence."}],
-            ep.provider.max_tokens_field: 600,
+            ep.provider_config.max_tokens_field: 600,
         },
     )
     message = raw["choices"][0]["message"]
