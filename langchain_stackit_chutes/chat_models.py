@@ -44,22 +44,6 @@ from langchain_stackit_chutes._structured import (
 
 __all__ = ["ChatStackitChutes"]
 
-# Constructor fields that are request parameters (the core's build_chat_request decides what they mean).
-_REQUEST_DEFAULTS = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "stop",
-    "seed",
-    "frequency_penalty",
-    "presence_penalty",
-    "n",
-    "logprobs",
-    "top_logprobs",
-    "reasoning_effort",
-    "thinking",
-    "extra_body",
-)
 # LangChain-internal keywords that reach _generate(**kwargs) but are no API parameters.
 _FRAMEWORK_KWARGS = frozenset({"stream", "ls_structured_output_format", "structured_output_format"})
 
@@ -294,8 +278,10 @@ class ChatStackitChutes(ProviderConnection, BaseChatModel):
 
     def _request_defaults(self) -> dict[str, Any]:
         """Constructor values that are request parameters (``model_kwargs`` last, as ``ChatOpenAI`` merges them)."""
-        fields = {name: getattr(self, name) for name in _REQUEST_DEFAULTS}
-        return {**fields, "stream_usage": self.stream_usage, **self.model_kwargs}
+        # Every field named like a core request parameter is one; the core decides what each means.
+        names = core.REQUEST_FIELDS.intersection(type(self).model_fields)
+        fields = {name: getattr(self, name) for name in sorted(names)}
+        return {**fields, "extra_body": self.extra_body, "stream_usage": self.stream_usage, **self.model_kwargs}
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return catalog_profile(self._connection.info())

@@ -40,7 +40,7 @@ from stackit_chutes_core._limiter import (
     reset_limiters,
     set_rate_limits,
 )
-from stackit_chutes_core._params import build_chat_request, tool_choice_of
+from stackit_chutes_core._params import REQUEST_FIELDS, build_chat_request, tool_choice_of
 from stackit_chutes_core._pricing import Cost, estimate_cost
 from stackit_chutes_core._progress import progress_bar, require_tqdm
 from stackit_chutes_core._selection import list_models
@@ -110,6 +110,7 @@ __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
     "DEFAULT_MAX_IMAGE_BYTES",
     "FALLBACK_ERRORS",
+    "REQUEST_FIELDS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",

@@ -126,14 +126,7 @@ def _usage_json(usage: Any) -> dict[str, Any] | None:
 
 
 def _cost_json(cost: Any) -> dict[str, Any] | None:
-    if cost is None:
-        return None
-    return {
-        "input": float(cost.input),
-        "output": float(cost.output),
-        "total": float(cost.total),
-        "currency": cost.currency,
-    }
+    return None if cost is None else dict(cost.as_dict())
 
 
 def _report_usage(endpoint: Any, usage: Any, cost: Any, err: TextIO) -> None:

@@ -234,11 +234,4 @@ def cost_metadata(info: ModelInfo | None, usage: Usage | None) -> dict[str, Any]
     ``additional_kwargs["cost"]``.
     """
     cost = estimate_cost(info, usage)
-    if cost is None:
-        return None
-    return {
-        "input": float(cost.input),
-        "output": float(cost.output),
-        "total": float(cost.total),
-        "currency": cost.currency,
-    }
+    return None if cost is None else cost.as_dict()

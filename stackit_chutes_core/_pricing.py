@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from stackit_chutes_core.catalog import ModelInfo
 from stackit_chutes_core.types import Usage
@@ -25,6 +26,15 @@ class Cost:
     def total(self) -> Decimal:
         """Input plus output cost."""
         return self.input + self.output
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"input", "output", "total", "currency"}`` with float amounts (JSON and framework metadata)."""
+        return {
+            "input": float(self.input),
+            "output": float(self.output),
+            "total": float(self.total),
+            "currency": self.currency,
+        }
 
     def __str__(self) -> str:
         return f"{self.total:.6f} {self.currency}"
