@@ -136,7 +136,7 @@ CONTENDERS: list[tuple[str, str, Run]] = [
 
 def run_paced(count: int) -> list[dict[str, Any]]:
     """Each contender against a fresh server; rates as a share of the window's budgets."""
-    from stackit_chutes_core import reset_limiters
+    from stackit_chutes_core._limiter import reset_limiters
     from tests.ratelimited_server import RateLimitedServer
 
     texts = _texts(count)

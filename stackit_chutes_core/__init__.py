@@ -33,12 +33,7 @@ from stackit_chutes_core._fallback import (
 )
 from stackit_chutes_core._images import DEFAULT_MAX_IMAGE_BYTES, to_image_url
 from stackit_chutes_core._limiter import (
-    RateLimiter,
-    RateLimits,
     configure_rate_limits,
-    limiter_for,
-    reset_limiters,
-    set_rate_limits,
 )
 from stackit_chutes_core._params import REQUEST_FIELDS, build_chat_request, tool_choice_of
 from stackit_chutes_core._pricing import Cost, estimate_cost
@@ -192,12 +187,7 @@ __all__ = [
     "tool_choice_of",
     "StreamSnapshot",
     "BatchEmbedder",
-    "RateLimiter",
-    "RateLimits",
     "configure_rate_limits",
-    "limiter_for",
-    "reset_limiters",
-    "set_rate_limits",
     "progress_bar",
     "require_tqdm",
     "track_usage",

@@ -9,14 +9,8 @@ from collections.abc import Iterator
 import numpy
 import pytest
 
-from stackit_chutes_core import (
-    BatchEmbedder,
-    ConfigurationError,
-    InvalidInputError,
-    limiter_for,
-    reset_limiters,
-    to_image_url,
-)
+from stackit_chutes_core import BatchEmbedder, ConfigurationError, InvalidInputError, to_image_url
+from stackit_chutes_core._limiter import limiter_for, reset_limiters
 from tests.emulator import ProviderEmulator, png_data_uri
 from tests.emulator.embeddings import text_tokens, vectorize
 

@@ -10,7 +10,8 @@ from langchain_core.rate_limiters import InMemoryRateLimiter
 
 from langchain_stackit_chutes import ChatStackitChutes, StackitChutesEmbeddings
 from llama_index_stackit_chutes import StackitChutes, StackitChutesEmbedding
-from stackit_chutes_core import limiter_for, reset_limiters, resolve_endpoint
+from stackit_chutes_core import resolve_endpoint
+from stackit_chutes_core._limiter import limiter_for, reset_limiters
 from tests.ratelimited_server import RateLimitedServer
 
 E5 = "stackit/intfloat/e5-mistral-7b-instruct"

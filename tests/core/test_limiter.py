@@ -14,19 +14,10 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from stackit_chutes_core import (
-    ConfigurationError,
-    RateLimitError,
-    RateLimits,
-    _limiter,
-    embed_texts,
-    limiter_for,
-    reset_limiters,
-    resolve_endpoint,
-    set_rate_limits,
-)
+from stackit_chutes_core import ConfigurationError, RateLimitError, _limiter, embed_texts, resolve_endpoint
 from stackit_chutes_core._embeddings import aembed_texts
-from stackit_chutes_core._limiter import RateLimiter
+from stackit_chutes_core._limiter import RateLimiter, limiter_for, reset_limiters, set_rate_limits
+from stackit_chutes_core.catalog import RateLimits
 from tests._http import Recorder, json_response
 from tests.ratelimited_server import RateLimitedServer
 
