@@ -37,7 +37,7 @@ from stackit_chutes_core._embeddings import (
     embed_texts,
 )
 from stackit_chutes_core._images import to_image_url
-from stackit_chutes_core._limiter import RateLimits, catalog_limits, set_rate_limits
+from stackit_chutes_core._limiter import Budget, catalog_limits, set_rate_limits
 from stackit_chutes_core.errors import ConfigurationError, InvalidInputError
 from stackit_chutes_core.routing import Endpoint, resolve_endpoint
 
@@ -88,7 +88,7 @@ class BatchEmbedder:
             raise ConfigurationError(f"workers must be a positive integer (Ray's concurrency), got {workers!r}.")
         self.model, self.column, self.image_column, self.output_column = model, column, image_column, output_column
         self.workers, self.role, self.dimensions = workers, role, dimensions
-        self.budgets = RateLimits(requests_per_minute, tokens_per_minute)
+        self.budgets = Budget(requests_per_minute, tokens_per_minute)
         self.batch_size, self.max_concurrency = batch_size, max_concurrency
         self._connection: dict[str, Any] = {
             "api_key": api_key,

@@ -45,7 +45,7 @@ from stackit_chutes_core.routing import Endpoint
 
 __all__ = [
     "RateLimiter",
-    "RateLimits",
+    "Budget",
     "apace",
     "catalog_limits",
     "configure_rate_limits",
@@ -70,7 +70,7 @@ _R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimits:
+class Budget:
     """Budgets of one (provider, key, model); ``None`` means no limit on that resource."""
 
     requests_per_minute: float | None = None
@@ -89,11 +89,11 @@ class RateLimits:
         """Whether any budget is set."""
         return self.requests_per_minute is not None or self.tokens_per_minute is not None
 
-    def share(self, workers: int) -> RateLimits:
+    def share(self, workers: int) -> Budget:
         """``1/workers`` of each budget (one of ``workers`` processes sharing a key)."""
         if workers < 1:
             raise ConfigurationError(f"workers must be >= 1, got {workers!r}.")
-        return RateLimits(
+        return Budget(
             self.requests_per_minute / workers if self.requests_per_minute else None,
             self.tokens_per_minute / workers if self.tokens_per_minute else None,
         )
@@ -122,7 +122,7 @@ class _Bucket:
 class RateLimiter:
     """Paces the requests of one (provider, key, model); see the module docstring."""
 
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(self, limits: Budget) -> None:
         self._lock = threading.Lock()
         self.limits = limits
         self.factor = 1.0
@@ -191,7 +191,7 @@ class RateLimiter:
 # -- the registry ---------------------------------------------------------------------------
 
 _registry_lock = threading.Lock()
-_configured: dict[tuple[str, str, str], RateLimits] = {}
+_configured: dict[tuple[str, str, str], Budget] = {}
 _limiters: dict[tuple[str, str, str], RateLimiter] = {}
 
 
@@ -200,7 +200,7 @@ def _key(endpoint: Endpoint) -> tuple[str, str, str]:
     return endpoint.provider, digest, endpoint.model_id
 
 
-def catalog_limits(endpoint: Endpoint) -> RateLimits | None:
+def catalog_limits(endpoint: Endpoint) -> Budget | None:
     """The catalog row's documented budgets, when the row carries them (``rate_limits``).
 
     ``STACKIT_CHUTES_RATE_LIMITS=off`` ignores them (explicit budgets still apply): for a quota
@@ -216,7 +216,7 @@ def catalog_limits(endpoint: Endpoint) -> RateLimits | None:
     def get(name: str) -> Any:
         return raw.get(name) if isinstance(raw, Mapping) else getattr(raw, name, None)
 
-    limits = RateLimits(get("requests_per_minute"), get("tokens_per_minute"))
+    limits = Budget(get("requests_per_minute"), get("tokens_per_minute"))
     return limits if limits.active else None
 
 
@@ -228,7 +228,7 @@ def set_rate_limits(
     Every object using the same key and model shares them. Both ``None``: back to the catalog's
     budgets (or none).
     """
-    limits = RateLimits(requests_per_minute, tokens_per_minute)
+    limits = Budget(requests_per_minute, tokens_per_minute)
     key = _key(endpoint)
     with _registry_lock:
         if _configured.get(key) == (limits if limits.active else None):

@@ -16,8 +16,7 @@ import pytest
 
 from stackit_chutes_core import ConfigurationError, RateLimitError, _limiter, embed_texts, resolve_endpoint
 from stackit_chutes_core._embeddings import aembed_texts
-from stackit_chutes_core._limiter import RateLimiter, limiter_for, reset_limiters, set_rate_limits
-from stackit_chutes_core.catalog import RateLimits
+from stackit_chutes_core._limiter import Budget, RateLimiter, limiter_for, reset_limiters, set_rate_limits
 from tests._http import Recorder, json_response
 from tests.ratelimited_server import RateLimitedServer
 
@@ -47,7 +46,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 def test_requests_are_spaced_at_the_budget_without_bursts(clock: FakeClock) -> None:
-    limiter = RateLimiter(RateLimits(requests_per_minute=600))  # 10/s
+    limiter = RateLimiter(Budget(requests_per_minute=600))  # 10/s
     waits = [limiter.reserve(0) for _ in range(5)]
     step = 1 / (10 * _limiter.UTILISATION)
     assert waits[0] == 0
@@ -58,7 +57,7 @@ def test_requests_are_spaced_at_the_budget_without_bursts(clock: FakeClock) -> N
 
 
 def test_tokens_budget_paces_by_cost(clock: FakeClock) -> None:
-    limiter = RateLimiter(RateLimits(tokens_per_minute=6000))  # 100 tokens/s
+    limiter = RateLimiter(Budget(tokens_per_minute=6000))  # 100 tokens/s
     pace = 100 * _limiter.UTILISATION
     assert limiter.reserve(50) == 0  # the first request goes at once
     assert limiter.reserve(100) == pytest.approx(50 / pace)  # after the first one's 50 tokens drained
@@ -67,7 +66,7 @@ def test_tokens_budget_paces_by_cost(clock: FakeClock) -> None:
 
 
 def test_429_slows_down_and_success_recovers(clock: FakeClock) -> None:
-    limiter = RateLimiter(RateLimits(requests_per_minute=600))
+    limiter = RateLimiter(Budget(requests_per_minute=600))
     for _ in range(10):
         limiter.rejected(0, None)
     assert limiter.factor == pytest.approx(0.95**10)
@@ -80,7 +79,7 @@ def test_429_slows_down_and_success_recovers(clock: FakeClock) -> None:
 
 
 def test_random_429s_cost_only_a_few_percent(clock: FakeClock) -> None:
-    limiter = RateLimiter(RateLimits(requests_per_minute=600))
+    limiter = RateLimiter(Budget(requests_per_minute=600))
     for i in range(2000):  # one 429 in twenty, like Chutes' capacity answers
         if i % 20 == 0:
             limiter.rejected(0, None)
@@ -90,7 +89,7 @@ def test_random_429s_cost_only_a_few_percent(clock: FakeClock) -> None:
 
 
 def test_remaining_zero_header_slows_down() -> None:
-    limiter = RateLimiter(RateLimits(requests_per_minute=600))
+    limiter = RateLimiter(Budget(requests_per_minute=600))
     limiter.observe_headers({"x-ratelimit-remaining-requests": "12"})
     assert limiter.factor == 1.0
     limiter.observe_headers({"x-ratelimit-remaining-tokens": "0"})
@@ -99,16 +98,16 @@ def test_remaining_zero_header_slows_down() -> None:
 
 def test_bad_budgets_are_typed_errors() -> None:
     with pytest.raises(ConfigurationError, match="requests_per_minute must be a positive number"):
-        RateLimits(requests_per_minute=0)
+        Budget(requests_per_minute=0)
     with pytest.raises(ConfigurationError, match="tokens_per_minute"):
-        RateLimits(tokens_per_minute="many")  # type: ignore[arg-type]
-    assert RateLimits(600, 60000).share(4) == RateLimits(150, 15000)
+        Budget(tokens_per_minute="many")  # type: ignore[arg-type]
+    assert Budget(600, 60000).share(4) == Budget(150, 15000)
 
 
 def test_catalog_budgets_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STACKIT_CHUTES_RATE_LIMITS", raising=False)
     limiter = limiter_for(resolve_endpoint(E5, api_key="k", purpose="embeddings"))
-    assert limiter is not None and limiter.limits == RateLimits(600, 200_000)  # STACKIT's documented budgets
+    assert limiter is not None and limiter.limits == Budget(600, 200_000)  # STACKIT's documented budgets
     assert limiter_for(resolve_endpoint("chutes/Qwen/Qwen3-Embedding-8B", api_key="k", purpose="embeddings")) is None
     reset_limiters()
     monkeypatch.setenv("STACKIT_CHUTES_RATE_LIMITS", "off")
@@ -131,7 +130,7 @@ def test_shared_per_key_and_model_and_off_when_unknown() -> None:
 
 
 def test_threads_get_distinct_slots(clock: FakeClock) -> None:
-    limiter = RateLimiter(RateLimits(requests_per_minute=60_000))  # 1000/s
+    limiter = RateLimiter(Budget(requests_per_minute=60_000))  # 1000/s
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -152,7 +151,7 @@ def test_threads_get_distinct_slots(clock: FakeClock) -> None:
 
 
 def test_async_waits_do_not_block_the_loop() -> None:
-    limiter = RateLimiter(RateLimits(requests_per_minute=1200))  # 20/s: 6 requests take ~0.25 s
+    limiter = RateLimiter(Budget(requests_per_minute=1200))  # 20/s: 6 requests take ~0.25 s
 
     async def main() -> int:
         ticks = 0
