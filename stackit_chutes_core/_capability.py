@@ -6,21 +6,18 @@ provider would accept. Whatever is sent and refused by the provider because the 
 capability (vLLM's ``"auto" tool choice requires --enable-auto-tool-choice ...``, ``The model does
 not support Embeddings API``, ``... is not a multimodal model``) comes back as
 :class:`~stackit_chutes_core.errors.ProviderCapabilityError`, naming the model and the catalog models
-that have the capability. The wrappers below are the transport calls with that translation; chat and
-embeddings use them, so both frameworks behave the same.
+that have the capability. The transport applies :func:`capability_error` to every status error, so
+chat, streams and embeddings (and both frameworks) behave the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
-
-from stackit_chutes_core import _transport, catalog
+from stackit_chutes_core import catalog
 from stackit_chutes_core.catalog import ModelInfo, ModelKind
 from stackit_chutes_core.errors import APIStatusError, as_capability_error
 from stackit_chutes_core.routing import Endpoint
 
-__all__ = ["apost_json", "apost_stream", "capable_models", "post_json", "post_stream", "refuses_images"]
+__all__ = ["capability_error", "capable_models", "refuses_images"]
 
 
 def refuses_images(info: ModelInfo | None) -> bool:
@@ -37,7 +34,11 @@ def capable_models(provider: str, capability: str, kind: ModelKind = "chat") -> 
     return [m.qualified_name for m in rows if m.status in ("active", "deprecated")]
 
 
-def _translated(endpoint: Endpoint, exc: APIStatusError) -> APIStatusError:
+def capability_error(endpoint: Endpoint, exc: APIStatusError) -> APIStatusError:
+    """``exc`` as a :class:`ProviderCapabilityError` when the provider says the model lacks a capability.
+
+    Called by the transport for every status error, so chat, streams and embeddings all get it.
+    """
     provider = endpoint.provider
     kind: ModelKind = "embedding" if endpoint.purpose == "embeddings" else "chat"
     return as_capability_error(
@@ -45,60 +46,3 @@ def _translated(endpoint: Endpoint, exc: APIStatusError) -> APIStatusError:
         model=endpoint.route.qualified_name,
         alternatives_for=lambda capability: capable_models(provider, capability, kind),
     )
-
-
-def post_json(
-    endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """:func:`stackit_chutes_core._transport.post_json` with capability answers translated."""
-    try:
-        return _transport.post_json(endpoint, path, body, headers)
-    except APIStatusError as exc:
-        error = _translated(endpoint, exc)
-        if error is exc:
-            raise
-        raise error from exc
-
-
-async def apost_json(
-    endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """Async :func:`post_json`."""
-    try:
-        return await _transport.apost_json(endpoint, path, body, headers)
-    except APIStatusError as exc:
-        error = _translated(endpoint, exc)
-        if error is exc:
-            raise
-        raise error from exc
-
-
-def post_stream(
-    endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> Iterator[dict[str, Any]]:
-    """:func:`stackit_chutes_core._transport.post_stream` with capability answers translated."""
-    try:
-        yield from _transport.post_stream(endpoint, path, body, headers)
-    except APIStatusError as exc:
-        error = _translated(endpoint, exc)
-        if error is exc:
-            raise
-        raise error from exc
-
-
-async def apost_stream(
-    endpoint: Endpoint, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> AsyncIterator[dict[str, Any]]:
-    """Async :func:`post_stream`."""
-    inner = _transport.apost_stream(endpoint, path, body, headers)
-    try:
-        async for chunk in inner:
-            yield chunk
-    except APIStatusError as exc:
-        error = _translated(endpoint, exc)
-        if error is exc:
-            raise
-        raise error from exc
-    finally:
-        # an early-closed consumer must close the HTTP stream now, not at garbage collection
-        await inner.aclose()  # type: ignore[attr-defined]  # an async generator, typed as its protocol

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from stackit_chutes_core import catalog
-from stackit_chutes_core._capability import apost_json, apost_stream, post_json, post_stream, refuses_images
+from stackit_chutes_core._capability import refuses_images
 from stackit_chutes_core._inputs import check_messages
 from stackit_chutes_core._params import response_format_of, tool_choice_of
 from stackit_chutes_core._reasoning import reasoning_of, split_think
 from stackit_chutes_core._streaming import ChatStreamState
-from stackit_chutes_core._transport import invalid_response
+from stackit_chutes_core._transport import apost_json, apost_stream, invalid_response, post_json, post_stream
 from stackit_chutes_core.errors import CapabilityError
 from stackit_chutes_core.providers import Provider
 from stackit_chutes_core.routing import Endpoint, check_no_authorization

@@ -11,11 +11,13 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from stackit_chutes_core._capability import capability_error
 from stackit_chutes_core._clients import async_client_for, sync_client_for
 from stackit_chutes_core._limiter import apace, pace
 from stackit_chutes_core.errors import (
     APIConnectionError,
     APIError,
+    APIStatusError,
     APITimeoutError,
     InvalidResponseError,
     ResponseTooLargeError,
@@ -91,6 +93,12 @@ def translate_error(exc: BaseException, provider: str, model: str | None = None)
     return exc
 
 
+def _failure(exc: BaseException, endpoint: Endpoint) -> BaseException:
+    """What a failed call raises: the package's error, a capability answer as ``ProviderCapabilityError``."""
+    error = translate_error(exc, endpoint.provider, endpoint.model_id)
+    return capability_error(endpoint, error) if isinstance(error, APIStatusError) else error
+
+
 def _sdk() -> Any:
     """The ``openai`` module (already imported by the pooled client this call uses)."""
     import openai
@@ -126,7 +134,7 @@ def post_json(
         try:
             response = client.post(path, body=dict(body), cast_to=_httpx_response(), options=_options(headers, extra))
         except Exception as exc:
-            raise translate_error(exc, endpoint.provider, endpoint.model_id) from exc
+            raise _failure(exc, endpoint) from exc
         return decode_answer(response.content, endpoint)
 
     return pace(endpoint, body, send)  # paced by the endpoint's rate limiter, if it has one
@@ -144,7 +152,7 @@ async def apost_json(
                 path, body=dict(body), cast_to=_httpx_response(), options=_options(headers, extra)
             )
         except Exception as exc:
-            raise translate_error(exc, endpoint.provider, endpoint.model_id) from exc
+            raise _failure(exc, endpoint) from exc
         return decode_answer(response.content, endpoint)
 
     return await apace(endpoint, body, send)
@@ -181,7 +189,6 @@ def post_stream(
 ) -> Iterator[dict[str, Any]]:
     """POST ``body`` with ``stream: true`` and yield each SSE ``data`` object."""
     client = sync_client_for(endpoint)
-    provider = endpoint.provider
 
     def send(extra: Mapping[str, Any]) -> Any:
         try:
@@ -194,7 +201,7 @@ def post_stream(
                 stream_cls=_sdk().Stream[object],
             )
         except Exception as exc:
-            raise translate_error(exc, provider, endpoint.model_id) from exc
+            raise _failure(exc, endpoint) from exc
 
     try:
         stream = pace(endpoint, body, send)  # paced until the stream opens (a 429 comes before the body)
@@ -203,7 +210,7 @@ def post_stream(
                 if isinstance(event, dict):
                     yield event
     except Exception as exc:
-        raise translate_error(exc, provider, endpoint.model_id) from exc
+        raise _failure(exc, endpoint) from exc
 
 
 async def apost_stream(
@@ -211,7 +218,6 @@ async def apost_stream(
 ) -> AsyncIterator[dict[str, Any]]:
     """Async :func:`post_stream`."""
     client = async_client_for(endpoint)
-    provider = endpoint.provider
 
     async def send(extra: Mapping[str, Any]) -> Any:
         try:
@@ -224,7 +230,7 @@ async def apost_stream(
                 stream_cls=_sdk().AsyncStream[object],
             )
         except Exception as exc:
-            raise translate_error(exc, provider, endpoint.model_id) from exc
+            raise _failure(exc, endpoint) from exc
 
     try:
         stream = await apace(endpoint, body, send)  # paced until the stream opens (a 429 comes before the body)
@@ -233,4 +239,4 @@ async def apost_stream(
                 if isinstance(event, dict):
                     yield event
     except Exception as exc:
-        raise translate_error(exc, provider, endpoint.model_id) from exc
+        raise _failure(exc, endpoint) from exc

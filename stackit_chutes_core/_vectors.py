@@ -16,8 +16,7 @@ import sys
 import threading
 from typing import Any, Literal
 
-from stackit_chutes_core._capability import apost_json, post_json
-from stackit_chutes_core._transport import invalid_response
+from stackit_chutes_core._transport import apost_json, invalid_response, post_json
 from stackit_chutes_core.errors import BadRequestError
 from stackit_chutes_core.routing import Endpoint
 
